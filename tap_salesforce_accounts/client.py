@@ -1,0 +1,497 @@
+"""HTTP to one Salesforce org: versioned URLs, retries, error mapping, usage, describe cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import random
+import re
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+import requests
+from requests.adapters import HTTPAdapter
+
+from tap_salesforce_accounts.auth import OAuthSettings, Token, TokenProvider
+from tap_salesforce_accounts.exceptions import (
+    ApiUsageThresholdError,
+    AuthError,
+    ConfigError,
+    SalesforceAPIError,
+    SessionExpiredError,
+    UnavailableError,
+    classify,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_VERSION: Final = "62.0"
+DEFAULT_REQUEST_TIMEOUT: Final = 120.0
+DEFAULT_MAX_RETRIES: Final = 5
+DEFAULT_DESCRIBE_MAX_AGE: Final = 300.0
+USER_AGENT: Final = "tap-salesforce-accounts"
+# The front door caps URI plus headers near 16 KB (414 / 431); stay well below it.
+MAX_URL_LENGTH: Final = 14_000
+
+_decoder = msgspec.json.Decoder(float_hook=decimal.Decimal)
+_LIMIT_INFO = re.compile(r"api-usage=(\d+)/(\d+)")
+_VERSION = re.compile(r"^\d{2,3}\.0$")
+
+
+def decode_json(body: bytes) -> Any:  # noqa: ANN401
+    """Decode a JSON body, keeping numbers with a fraction as ``Decimal`` (currency)."""
+    return _decoder.decode(body)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApiUsage:
+    """The org's daily API requests, from ``Sforce-Limit-Info``."""
+
+    used: int
+    limit: int
+
+    @property
+    def percent(self) -> float:
+        """Share of the daily allowance spent, in percent."""
+        return 100.0 * self.used / self.limit if self.limit else 0.0
+
+
+def parse_limit_info(header: str | None) -> ApiUsage | None:
+    """Read ``Sforce-Limit-Info: api-usage=18/15000``.
+
+    >>> parse_limit_info("api-usage=18/15000")
+    ApiUsage(used=18, limit=15000)
+    >>> parse_limit_info(None) is None
+    True
+    """
+    match = _LIMIT_INFO.search(header or "")
+    return ApiUsage(int(match[1]), int(match[2])) if match else None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """How the client talks to the org."""
+
+    api_version: str = DEFAULT_API_VERSION
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+    max_api_usage_percent: float | None = None
+    describe_cache_dir: Path | None = None
+    describe_cache_max_age: float = DEFAULT_DESCRIBE_MAX_AGE
+    backoff_base: float = 0.5
+    backoff_max: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ClientSettings:
+        """Read and check the client settings.
+
+        Raises:
+            ConfigError: a value is out of range.
+        """
+        version = str(config.get("api_version") or DEFAULT_API_VERSION).removeprefix("v")
+        if not _VERSION.match(version):
+            msg = f"api_version {version!r} is not a Salesforce API version: use e.g. '62.0'."
+            raise ConfigError(msg)
+        percent = config.get("max_api_usage_percent")
+        if percent is not None and not 0 < float(percent) <= 100:  # noqa: PLR2004
+            msg = f"max_api_usage_percent {percent} is out of range: use a number in (0, 100]."
+            raise ConfigError(msg)
+        cache_dir = config.get("describe_cache_dir")
+        return cls(
+            api_version=version,
+            request_timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
+            max_retries=int(config.get("max_retries", DEFAULT_MAX_RETRIES)),
+            max_api_usage_percent=None if percent is None else float(percent),
+            describe_cache_dir=default_cache_dir() if cache_dir is None else _cache_path(cache_dir),
+            describe_cache_max_age=float(
+                config.get("describe_cache_max_age_seconds", DEFAULT_DESCRIBE_MAX_AGE)
+            ),
+        )
+
+
+def _cache_path(value: object) -> Path | None:
+    text = str(value)
+    return None if text in {"", "off", "none"} else Path(text).expanduser()
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/tap-salesforce-accounts``, else ``~/.cache/tap-salesforce-accounts``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tap-salesforce-accounts"
+
+
+@dataclasses.dataclass(slots=True)
+class CallCounter:
+    """Counts the HTTP requests made to Salesforce (token requests included)."""
+
+    rest: int = 0
+    token: int = 0
+
+    @property
+    def total(self) -> int:
+        """All requests."""
+        return self.rest + self.token
+
+
+class SalesforceClient:
+    """One org: one HTTP session, one token, one describe per process.
+
+    Args:
+        oauth: the OAuth settings.
+        settings: the client settings.
+        session: an HTTP session to reuse (a new one by default).
+        sleep: how to wait between retries (tests pass a fake).
+        on_refresh_token: called with a rotated refresh token, to persist it.
+    """
+
+    def __init__(
+        self,
+        oauth: OAuthSettings,
+        settings: ClientSettings | None = None,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_refresh_token: Callable[[str], None] | None = None,
+    ) -> None:
+        """Prepare the session; nothing is requested yet."""
+        self.settings = settings or ClientSettings()
+        self.session = session or _new_session()
+        self.tokens = TokenProvider(oauth, self.session, on_refresh_token=on_refresh_token)
+        self._sleep = sleep
+        self._describe: dict[str, Any] | None = None
+        self._describe_lock = threading.Lock()
+        self.usage: ApiUsage | None = None
+        self._calls = 0
+        self._calls_lock = threading.Lock()
+
+    @property
+    def rest_calls(self) -> int:
+        """REST requests sent so far (retries included)."""
+        return self._calls
+
+    @property
+    def token_calls(self) -> int:
+        """Token requests sent so far."""
+        return self.tokens.requests_made
+
+    def data_path(self, resource: str) -> str:
+        """``/services/data/vNN.N/<resource>``."""
+        return f"/services/data/v{self.settings.api_version}/{resource.lstrip('/')}"
+
+    def url_for(self, path: str) -> str:
+        """The absolute URL of a path on the org's instance (fetches a token if needed)."""
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.tokens.token().instance_url + path
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.session.close()
+
+    # -- requests --------------------------------------------------------------------------
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+        ok: frozenset[int] = frozenset({200}),
+    ) -> requests.Response:
+        """GET a REST resource, with retries; see :meth:`request`."""
+        response: requests.Response = self.request(
+            "GET", path, params=params, headers=headers, timeout=timeout, ok=ok
+        )
+        return response
+
+    def get_json(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> Any:  # noqa: ANN401
+        """GET a REST resource and decode its JSON body, retrying a malformed body."""
+        return self.request(
+            "GET", path, params=params, headers=headers, timeout=timeout, decode=True
+        )
+
+    def request(  # noqa: C901, PLR0913
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json_body: object = None,
+        timeout: float | None = None,
+        ok: frozenset[int] = frozenset({200, 201}),
+        decode: bool = False,
+    ) -> Any:  # noqa: ANN401
+        """Send a request to the org; map errors; retry what can succeed on a retry.
+
+        Retries 5xx, 429, timeouts, dropped connections and malformed JSON bodies with
+        exponential backoff and jitter, honouring ``Retry-After``. A 401 renews the token
+        once. Never retries ``REQUEST_LIMIT_EXCEEDED``, invalid queries or auth errors.
+
+        Returns:
+            The response, or its decoded JSON body when ``decode`` is set.
+
+        Raises:
+            SalesforceAPIError: Salesforce refused the request (a subclass names why).
+        """
+        attempt = 0
+        renewed = False
+        while True:
+            self._check_usage()
+            token = self.tokens.token()
+            url = path if path.startswith(("http://", "https://")) else token.instance_url + path
+            try:
+                response = self._send(
+                    method,
+                    url,
+                    token,
+                    params=params,
+                    headers=headers,
+                    json_body=json_body,
+                    timeout=timeout,
+                )
+            except requests.RequestException as exc:
+                error: SalesforceAPIError = UnavailableError(
+                    f"Salesforce did not answer {method} {_display(path)} "
+                    f"({type(exc).__name__}): check the network, or raise request_timeout.",
+                )
+                retry_after = None
+            else:
+                if response.status_code in ok or response.status_code == 304:  # noqa: PLR2004
+                    if not decode:
+                        return response
+                    try:
+                        return decode_json(response.content)
+                    except msgspec.DecodeError:
+                        error = UnavailableError(
+                            f"Salesforce sent a malformed JSON body for {method} {_display(path)}.",
+                            status=response.status_code,
+                        )
+                        retry_after = None
+                else:
+                    error = error_from_response(response)
+                    if isinstance(error, SessionExpiredError):
+                        if renewed:
+                            msg = (
+                                "Salesforce refused a freshly issued access token "
+                                f"({error.message}): check the user's API Enabled permission "
+                                "and the Connected App's OAuth scopes (api)."
+                            )
+                            raise AuthError(msg) from None
+                        logger.info("Access token expired; getting a new one.")
+                        self.tokens.invalidate(token)
+                        renewed = True
+                        continue
+                    if not isinstance(error, UnavailableError):
+                        raise error
+                    retry_after = _retry_after(response.headers.get("Retry-After"))
+            attempt += 1
+            if attempt > self.settings.max_retries:
+                raise error
+            delay = self._backoff(attempt, retry_after)
+            logger.warning(
+                "Retrying %s %s in %.1fs (attempt %s of %s): %s",
+                method,
+                _display(path),
+                delay,
+                attempt,
+                self.settings.max_retries,
+                error.message,
+            )
+            self._sleep(delay)
+
+    def _send(  # noqa: PLR0913
+        self,
+        method: str,
+        url: str,
+        token: Token,
+        *,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        json_body: object,
+        timeout: float | None,
+    ) -> requests.Response:
+        all_headers = {"Authorization": f"Bearer {token.access_token}"}
+        if headers:
+            all_headers.update(headers)
+        with self._calls_lock:
+            self._calls += 1
+        response = self.session.request(
+            method,
+            url,
+            params=params,
+            headers=all_headers,
+            json=json_body,
+            timeout=timeout or self.settings.request_timeout,
+        )
+        usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
+        if usage is not None:
+            self.usage = usage
+        return response
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.settings.backoff_max)
+        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2.0 ** (attempt - 1))
+        # "Equal jitter": at least half the exponential delay, so retries spread out.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311
+
+    def _check_usage(self) -> None:
+        threshold = self.settings.max_api_usage_percent
+        usage = self.usage
+        if threshold is None or usage is None or usage.percent < threshold:
+            return
+        msg = (
+            f"the org has used {usage.used} of its {usage.limit} daily API requests "
+            f"({usage.percent:.1f}%), at or past max_api_usage_percent={threshold:g}: stopped "
+            "before making more calls; run again when the allowance recovers."
+        )
+        raise ApiUsageThresholdError(msg, error_code="MAX_API_USAGE_PERCENT")
+
+    # -- describe --------------------------------------------------------------------------
+
+    def describe_account(self) -> dict[str, Any]:
+        """The Account describe: once per client, from a revalidated disk cache if set."""
+        if self._describe is not None:
+            return self._describe
+        with self._describe_lock:
+            if self._describe is None:
+                self._describe = self._load_describe()
+            return self._describe
+
+    def _load_describe(self) -> dict[str, Any]:
+        path = self.data_path("sobjects/Account/describe")
+        cache = self._describe_cache_file()
+        cached = _read_cache(cache) if cache else None
+        if cached is not None and cache is not None:
+            age = time.time() - cache.stat().st_mtime
+            if age < self.settings.describe_cache_max_age:
+                logger.debug("Using the cached describe (%.0fs old)", age)
+                return cached
+            last_modified = email.utils.formatdate(cache.stat().st_mtime, usegmt=True)
+            response = self.get(
+                path, headers={"If-Modified-Since": last_modified}, ok=frozenset({200})
+            )
+            if response.status_code == 304:  # noqa: PLR2004
+                logger.debug("Describe not modified; cache revalidated")
+                cache.touch()
+                return cached
+            body = response.content
+        else:
+            body = self.get(path).content
+        try:
+            describe = json.loads(body)
+        except ValueError as exc:
+            msg = "Salesforce sent a malformed Account describe; try again."
+            raise UnavailableError(msg) from exc
+        if cache is not None:
+            _write_cache(cache, body)
+        return describe  # type: ignore[no-any-return]
+
+    def _describe_cache_file(self) -> Path | None:
+        directory = self.settings.describe_cache_dir
+        if directory is None:
+            return None
+        token = self.tokens.token()
+        # Field-level security makes the describe depend on the user, not just the org.
+        key = f"{token.instance_url}|{token.org_and_user}|{self.settings.api_version}"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+        return directory / f"account-describe-{digest}.json"
+
+
+def _read_cache(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and "fields" in data else None
+
+
+def _write_cache(path: Path, body: bytes) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
+            tmp.write(body)
+        Path(tmp.name).replace(path)
+    except OSError as exc:
+        logger.warning("Cannot write the describe cache %s: %s", path, exc.strerror)
+
+
+def error_from_response(response: requests.Response) -> SalesforceAPIError:
+    """Turn a REST error answer into the matching exception.
+
+    Salesforce's REST errors are a JSON list ``[{"message", "errorCode", "fields"}]``.
+    """
+    status = response.status_code
+    error_code = ""
+    message = ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, list) and body and isinstance(body[0], dict):
+        error_code = str(body[0].get("errorCode") or "")
+        message = str(body[0].get("message") or "")
+    elif isinstance(body, dict):
+        error_code = str(body.get("errorCode") or body.get("error") or "")
+        message = str(body.get("message") or body.get("error_description") or "")
+    cls = classify(status, error_code)
+    said = f"{error_code}: {message}" if error_code else (message or f"HTTP {status}")
+    text = f"Salesforce answered HTTP {status} ({said})"
+    return cls(_advice(cls, text), status=status, error_code=error_code)
+
+
+def _advice(cls: type[SalesforceAPIError], text: str) -> str:
+    from tap_salesforce_accounts import exceptions  # noqa: PLC0415
+
+    if issubclass(cls, exceptions.ApiLimitError):
+        return f"{text}: the org's daily API requests are spent; run again after they reset."
+    if issubclass(cls, exceptions.InvalidQueryError):
+        return f"{text}: check the selected fields and the user's field access."
+    if issubclass(cls, exceptions.UnavailableError):
+        return f"{text}: Salesforce is unavailable; try again later."
+    return text
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def _display(path: str) -> str:
+    """A request path fit for a log: no query string (it can hold customer values)."""
+    return path.split("?", 1)[0]
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "gzip, deflate"})
+    return session

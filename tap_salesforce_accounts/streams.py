@@ -1,0 +1,363 @@
+"""The Account stream: REST query paging, incremental by SystemModstamp, one-record lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import queue
+import threading
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
+
+from singer_sdk import Stream
+from singer_sdk.helpers._typing import TypeConformanceLevel  # type: ignore[attr-defined]
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.singerlib import RecordMessage
+
+from tap_salesforce_accounts import bulk, ids, schema, soql
+from tap_salesforce_accounts.client import MAX_URL_LENGTH
+from tap_salesforce_accounts.exceptions import (
+    AccountNotFoundError,
+    InvalidLookupValueError,
+    MultipleAccountsError,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+    from tap_salesforce_accounts.client import SalesforceClient
+
+logger = logging.getLogger(__name__)
+
+STREAM_NAME: Final = "Account"
+REPLICATION_KEY: Final = "SystemModstamp"
+PAGE_SIZE: Final = 2000
+_PAGES_AHEAD: Final = 2
+# api_type auto reads this many Accounts or more through Bulk API 2.0.
+BULK_THRESHOLD: Final = 50_000
+
+
+class AccountStream(Stream):
+    """Salesforce Accounts, ordered by ``SystemModstamp, Id`` so a bookmark can resume.
+
+    Records are converted once per field list by a compiled converter (only datetimes
+    need rewriting), so the SDK's generic type conformance is turned off.
+    """
+
+    name = STREAM_NAME
+    primary_keys = ("Id",)
+    replication_key = REPLICATION_KEY
+    is_sorted = True
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    def __init__(
+        self,
+        tap: Tap,
+        client: SalesforceClient,
+        description: schema.ObjectDescription,
+    ) -> None:
+        """Build the stream from the org's Account describe."""
+        self.client = client
+        self.description = description
+        self._converter: (
+            tuple[tuple[str, ...], Callable[[dict[str, Any]], dict[str, Any]]] | None
+        ) = None
+        super().__init__(tap, schema=schema.to_json_schema(description), name=STREAM_NAME)
+        self.path = client.data_path("query")
+
+    # -- selection -------------------------------------------------------------------------
+
+    def selected_fields(self) -> list[str]:
+        """The schema properties selected in the catalog, in describe order."""
+        mask = self.mask
+        return [
+            name
+            for name in self.schema["properties"]
+            if mask.get(("properties", name), True) or name in self.primary_keys
+        ]
+
+    @property
+    def include_deleted(self) -> bool:
+        """Whether deleted Accounts are read too (``queryAll``)."""
+        return bool(self.config.get("include_deleted"))
+
+    # -- extraction ------------------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Every Account changed since the bookmark (or ``start_date``), oldest first."""
+        fields = self.selected_fields()
+        where = self._since_clause(context)
+        order_by = (REPLICATION_KEY, "Id")
+        if self._use_bulk(where):
+            records = self._bulk_records(fields, where, order_by)
+            if records is not None:
+                yield from records
+                return
+        statement = soql.select(fields, where=where, order_by=order_by)
+        convert = schema.make_record_converter(self.description, fields)
+        for page in self._query_pages(statement):
+            for record in page:
+                yield convert(record)
+
+    def _since_clause(self, context: Context | None) -> str | None:
+        start = self.get_starting_replication_key_value(context)
+        if not start:
+            return None
+        since = _parse_timestamp(str(start))
+        # >=, not >: records sharing the bookmark's timestamp may not all have been
+        # delivered; a few repeats (at-least-once) beat a lost Account.
+        self.logger.info("Reading Accounts with %s >= %s", REPLICATION_KEY, since.isoformat())
+        return soql.ge(REPLICATION_KEY, since)
+
+    def _use_bulk(self, where: str | None) -> bool:
+        api_type = str(self.config.get("api_type") or "rest")
+        if api_type != "auto":
+            return api_type == "bulk"
+        # One small call decides: Bulk API 2.0 pays a job's setup and polling, which only
+        # large extractions earn back.
+        threshold = int(self.config.get("bulk_threshold") or BULK_THRESHOLD)
+        resource = "queryAll" if self.include_deleted else "query"
+        answer = self.client.get_json(
+            self.client.data_path(resource),
+            params={"q": "SELECT COUNT() FROM Account" + (f" WHERE {where}" if where else "")},  # noqa: S608  (where is built by soql)
+        )
+        count = int(answer.get("totalSize", 0))
+        use_bulk = count >= threshold
+        self.logger.info(
+            "api_type auto: %s Accounts to read, %s (threshold %s)",
+            count,
+            "Bulk API 2.0" if use_bulk else "REST",
+            threshold,
+        )
+        return use_bulk
+
+    def _bulk_records(
+        self, fields: Sequence[str], where: str | None, order_by: Sequence[str]
+    ) -> Iterator[dict[str, Any]] | None:
+        """Records through a Bulk API 2.0 query job, or None if the job failed."""
+        columns, compounds = schema.bulk_select_fields(self.description, fields)
+        statement = soql.select(columns, where=where, order_by=order_by)
+        job = bulk.QueryJob(self.client, statement, include_deleted=self.include_deleted)
+        try:
+            job.wait()
+        except bulk.BulkJobFailedError as exc:
+            self.logger.warning("%s; reading over REST instead.", exc.message)
+            return None
+        return self._bulk_rows(job, fields, compounds)
+
+    def _bulk_rows(
+        self, job: bulk.QueryJob, fields: Sequence[str], compounds: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        convert: Callable[[list[str]], dict[str, Any]] | None = None
+        for header, rows in job.result_pages():
+            if convert is None:
+                convert = schema.make_csv_row_converter(self.description, header, compounds)
+            for row in rows:
+                record = convert(row)
+                yield {name: record.get(name) for name in fields}
+
+    def _query_pages(self, statement: str) -> Generator[list[dict[str, Any]], None, None]:
+        """Pages of a REST query, the next one fetched while the current one is written."""
+        resource = "queryAll" if self.include_deleted else "query"
+        path = self.client.data_path(resource)
+        self._check_url_length(path, statement)
+        headers = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
+
+        def fetch(url: str | None) -> dict[str, Any]:
+            if url is None:
+                return self.client.get_json(path, params={"q": statement}, headers=headers)  # type: ignore[no-any-return]
+            return self.client.get_json(url, headers=headers)  # type: ignore[no-any-return]
+
+        yield from _prefetched(fetch)
+
+    def _check_url_length(self, path: str, statement: str) -> None:
+        length = len(self.client.url_for(path)) + len(urlencode({"q": statement})) + 1
+        if length > MAX_URL_LENGTH:
+            msg = (
+                f"the SOQL query is {length} characters long as a URL, past Salesforce's "
+                f"limit of about {MAX_URL_LENGTH}: deselect fields in the catalog, or set "
+                "api_type to bulk."
+            )
+            raise InvalidLookupValueError(msg)
+
+    # -- on-demand mode --------------------------------------------------------------------
+
+    def lookup(self, value: str, index_field: str = "Id") -> dict[str, Any]:
+        """The one Account whose ``index_field`` equals ``value``, in one round trip.
+
+        Raises:
+            AccountNotFoundError: no Account matches.
+            MultipleAccountsError: several Accounts match.
+            InvalidLookupValueError: the value is empty, too long or a malformed Id.
+            IndexFieldError: the field cannot identify one Account.
+        """
+        field = schema.check_index_field(self.description, index_field)
+        if value == "":
+            msg = f"the lookup value is empty: give the {field.name} of one Account."
+            raise InvalidLookupValueError(msg)
+        fields = self.selected_fields()
+        if field.name == "Id":
+            value = ids.normalize_account_id(value)
+        if self.include_deleted:
+            # Deleted Accounts are reachable only through queryAll.
+            record = self._lookup_by_query(field.name, value, fields)
+        elif field.name == "Id":
+            record = self._lookup_by_path(f"sobjects/Account/{value}", value, fields)
+        elif field.external_id and _path_safe(value):
+            segment = url_quote(value, safe="")
+            record = self._lookup_by_path(f"sobjects/Account/{field.name}/{segment}", value, fields)
+        else:
+            record = self._lookup_by_query(field.name, value, fields)
+        return self._record_converter(fields)(_project(record, fields))
+
+    def _lookup_by_path(self, resource: str, value: str, fields: Sequence[str]) -> dict[str, Any]:
+        path = self.client.data_path(resource)
+        params = None
+        if len(fields) < len(self.schema["properties"]):
+            params = {"fields": ",".join(fields)}
+            if len(self.client.url_for(path)) + len(urlencode(params)) > MAX_URL_LENGTH:
+                params = None  # read every field and keep the selected ones
+        response = self.client.get(path, params=params, ok=frozenset({200, 300, 404}))
+        if response.status_code == 404:  # noqa: PLR2004
+            raise AccountNotFoundError(_not_found(value))
+        body = self.client_decode(response.content)
+        if response.status_code == 300:  # noqa: PLR2004
+            count = len(body) if isinstance(body, list) else "several"
+            msg = f"{count} Accounts match {_show(value)}: the index field must identify one."
+            raise MultipleAccountsError(msg)
+        return body  # type: ignore[no-any-return]
+
+    def _lookup_by_query(self, field: str, value: str, fields: Sequence[str]) -> dict[str, Any]:
+        statement = soql.select(fields, where=soql.eq(field, value), limit=2)
+        pages = self._query_pages(statement)
+        try:
+            records = next(pages)
+        finally:
+            pages.close()
+        if not records:
+            raise AccountNotFoundError(_not_found(value))
+        if len(records) > 1:
+            msg = (
+                f"several Accounts have {field} = {_show(value)}: "
+                "the index field must identify one."
+            )
+            raise MultipleAccountsError(msg)
+        return records[0]
+
+    def client_decode(self, body: bytes) -> Any:  # noqa: ANN401
+        """Decode a JSON body as the client does."""
+        from tap_salesforce_accounts.client import decode_json  # noqa: PLC0415
+
+        return decode_json(body)
+
+    def _record_converter(
+        self, fields: Sequence[str]
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        key = tuple(fields)
+        cached = self._converter
+        if cached is None or cached[0] != key:
+            cached = (key, schema.make_record_converter(self.description, fields))
+            self._converter = cached
+        return cached[1]
+
+    # -- messages --------------------------------------------------------------------------
+
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[RecordMessage, None, None]:
+        # Records hold only the selected fields, already typed by the compiled converter,
+        # so the SDK's per-record selection pass and type conformance are skipped.
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield RecordMessage(
+                    stream=stream_map.stream_alias,
+                    record=mapped,
+                    version=self._stream_version,
+                    time_extracted=utc_now(),
+                )
+
+    def write_one(self, record: dict[str, Any]) -> None:
+        """Write SCHEMA and one RECORD message, and no STATE (the bookmark stays put)."""
+        self._write_schema_message()
+        for message in self._generate_record_messages(record):
+            self._tap.write_message(message)
+
+
+def _prefetched(
+    fetch: Callable[[str | None], dict[str, Any]],
+) -> Generator[list[dict[str, Any]], None, None]:
+    """Follow ``nextRecordsUrl`` in a thread, at most two pages ahead (constant memory)."""
+    first = fetch(None)
+    if first.get("done", True) or not first.get("nextRecordsUrl"):
+        yield first.get("records", [])
+        return
+    pages: queue.Queue[tuple[list[dict[str, Any]] | None, BaseException | None]] = queue.Queue(
+        maxsize=_PAGES_AHEAD
+    )
+    stop = threading.Event()
+
+    def run(next_url: str | None) -> None:
+        try:
+            while next_url and not stop.is_set():
+                page = fetch(next_url)
+                next_url = None if page.get("done", True) else page.get("nextRecordsUrl")
+                pages.put((page.get("records", []), None))
+            pages.put((None, None))
+        except BaseException as exc:  # noqa: BLE001  (handed to the reading thread)
+            pages.put((None, exc))
+
+    worker = threading.Thread(
+        target=run, args=(first["nextRecordsUrl"],), name="query-pages", daemon=True
+    )
+    worker.start()
+    try:
+        yield first.get("records", [])
+        while True:
+            records, error = pages.get()
+            if error is not None:
+                raise error
+            if records is None:
+                return
+            yield records
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                pages.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
+
+
+def _project(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    return {name: record.get(name) for name in fields}
+
+
+def _path_safe(value: str) -> bool:
+    # Salesforce resolves the External ID path before decoding it: a "/" (even as %2F),
+    # "." or ".." segment can route elsewhere, so such values go through SOQL instead.
+    return "/" not in value and "\\" not in value and value not in {".", ".."}
+
+
+def _parse_timestamp(value: str) -> dt.datetime:
+    # Salesforce writes "+0000" (no colon), which fromisoformat reads since Python 3.11.
+    parsed = dt.datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def _show(value: str) -> str:
+    text = value if len(value) <= 40 else value[:37] + "..."  # noqa: PLR2004
+    return repr(text)
+
+
+def _not_found(value: str) -> str:
+    return (
+        f"no Account matches {_show(value)}: check the value and index_field "
+        "(deleted Accounts are found only with include_deleted)."
+    )

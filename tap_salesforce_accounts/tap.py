@@ -1,0 +1,462 @@
+"""The tap: settings, discovery from the Account describe, on-demand mode, the CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, Final
+
+import click
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.tap_base import CliTestOptionValue
+
+from tap_salesforce_accounts import schema
+from tap_salesforce_accounts.auth import DEFAULT_LOGIN_URL, OAuthSettings
+from tap_salesforce_accounts.client import (
+    DEFAULT_API_VERSION,
+    DEFAULT_DESCRIBE_MAX_AGE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    ClientSettings,
+    SalesforceClient,
+)
+from tap_salesforce_accounts.exceptions import (
+    ApiUsageThresholdError,
+    ConfigError,
+    TapSalesforceError,
+)
+from tap_salesforce_accounts.streams import AccountStream
+from tap_salesforce_accounts.writer import SingerJsonlWriter
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from singer_sdk.singerlib.encoding.base import GenericSingerWriter
+
+logger = logging.getLogger(__name__)
+
+PROGRAM: Final = "tap-salesforce-accounts"
+
+SETTINGS = th.PropertiesList(
+    th.Property(
+        "client_id",
+        th.StringType,
+        required=True,
+        title="Consumer Key",
+        description="The Connected App's consumer key.",
+    ),
+    th.Property(
+        "client_secret",
+        th.StringType,
+        secret=True,
+        title="Consumer Secret",
+        description="The Connected App's consumer secret (optional for refresh_token with PKCE).",
+    ),
+    th.Property(
+        "auth_flow",
+        th.StringType,
+        default="refresh_token",
+        allowed_values=["refresh_token", "jwt_bearer", "client_credentials"],
+        description="OAuth flow: refresh_token, jwt_bearer or client_credentials.",
+    ),
+    th.Property(
+        "refresh_token",
+        th.StringType,
+        secret=True,
+        description="Refresh token for auth_flow=refresh_token "
+        "(tap-salesforce-accounts-connect writes it).",
+    ),
+    th.Property("username", th.StringType, description="Salesforce username for jwt_bearer."),
+    th.Property(
+        "private_key",
+        th.StringType,
+        secret=True,
+        description="PEM RSA private key for jwt_bearer (or use private_key_path).",
+    ),
+    th.Property(
+        "private_key_path", th.StringType, description="Path of the PEM private key for jwt_bearer."
+    ),
+    th.Property(
+        "login_url",
+        th.StringType,
+        default=DEFAULT_LOGIN_URL,
+        description="Login host: https://login.salesforce.com, https://test.salesforce.com, "
+        "a My Domain URL, or the local emulator.",
+    ),
+    th.Property(
+        "instance_url",
+        th.StringType,
+        description="The org's instance URL (informational; the token answer decides).",
+    ),
+    th.Property(
+        "api_version",
+        th.StringType,
+        default=DEFAULT_API_VERSION,
+        description="Salesforce REST API version, e.g. 62.0.",
+    ),
+    th.Property(
+        "index_field",
+        th.StringType,
+        default="Id",
+        description="Account field that account_id values match: Id, or a filterable field that "
+        "identifies one Account (External ID, unique or idLookup).",
+    ),
+    th.Property(
+        "account_id",
+        th.StringType,
+        description="On-demand mode: emit only the Account whose index_field equals this value.",
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        description="Earliest SystemModstamp for the first incremental run.",
+    ),
+    th.Property(
+        "include_deleted",
+        th.BooleanType,
+        default=False,
+        description="Read deleted Accounts too (queryAll), with IsDeleted.",
+    ),
+    th.Property(
+        "api_type",
+        th.StringType,
+        default="rest",
+        allowed_values=["rest", "bulk", "auto"],
+        description="rest, bulk (Bulk API 2.0) or auto.",
+    ),
+    th.Property(
+        "bulk_threshold",
+        th.IntegerType,
+        default=50_000,
+        description="With api_type auto: read through Bulk API 2.0 when at least this many "
+        "Accounts are to be read (one COUNT() query decides).",
+    ),
+    th.Property(
+        "max_api_usage_percent",
+        th.NumberType,
+        description="Stop cleanly before the org's daily API usage passes this percentage.",
+    ),
+    th.Property(
+        "request_timeout",
+        th.NumberType,
+        default=DEFAULT_REQUEST_TIMEOUT,
+        description="Seconds to wait for one HTTP answer from Salesforce.",
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType,
+        default=DEFAULT_MAX_RETRIES,
+        description="Retries of a request that failed with 5xx, 429, a timeout or a dropped "
+        "connection.",
+    ),
+    th.Property(
+        "describe_cache_dir",
+        th.StringType,
+        description="Folder of the on-disk describe cache (default "
+        "~/.cache/tap-salesforce-accounts; 'off' disables it).",
+    ),
+    th.Property(
+        "describe_cache_max_age_seconds",
+        th.NumberType,
+        default=DEFAULT_DESCRIBE_MAX_AGE,
+        description="A cached describe younger than this is used without asking Salesforce; "
+        "an older one is revalidated with If-Modified-Since.",
+    ),
+    th.Property(
+        "hook_store_url",
+        th.StringType,
+        description="Session hook status store: sqlite:///path or postgresql://...",
+    ),
+    th.Property(
+        "hook_integration_id",
+        th.StringType,
+        default="default",
+        description="Names this integration in the hook's status store.",
+    ),
+    th.Property(
+        "lookup_timeout_seconds",
+        th.NumberType,
+        default=5,
+        description="The session hook's deadline for one lookup, everything included.",
+    ),
+    th.Property(
+        "stale_fallback",
+        th.BooleanType,
+        default=False,
+        description="Session hook: on failure, answer with the last good fields (status stale).",
+    ),
+    th.Property(
+        "stale_max_age_seconds",
+        th.NumberType,
+        default=86400,
+        description="Session hook: the oldest last-good fields stale_fallback may return.",
+    ),
+).to_dict()
+
+
+class TapSalesforceAccounts(Tap):
+    """Singer tap for Salesforce Accounts."""
+
+    name = PROGRAM
+    config_jsonschema = SETTINGS
+    message_writer_class = SingerJsonlWriter
+
+    def __init__(  # noqa: PLR0913
+        self,
+        *,
+        config: dict[str, Any] | PurePath | str | list[PurePath | str] | None = None,
+        catalog: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        setup_mapper: bool = True,
+        message_writer: GenericSingerWriter[Any, Any] | None = None,
+        config_path: Path | None = None,
+        client: SalesforceClient | None = None,
+    ) -> None:
+        """Build the tap; nothing is requested from Salesforce until a stream is needed.
+
+        Args:
+            config: settings (see ``--about``).
+            catalog: a Singer catalog.
+            state: a Singer state.
+            parse_env_config: read ``TAP_SALESFORCE_ACCOUNTS_*`` variables too.
+            validate_config: check the settings against the schema.
+            setup_mapper: set up stream maps.
+            message_writer: where Singer messages go (stdout by default).
+            config_path: the config file a rotated refresh token is written back to.
+            client: a Salesforce client to reuse (one token, session and describe).
+        """
+        self._config_path = config_path
+        self._client = client
+        super().__init__(
+            config=config,
+            catalog=catalog,
+            state=state,
+            parse_env_config=parse_env_config,
+            validate_config=validate_config,
+            setup_mapper=setup_mapper,
+            message_writer=message_writer,
+        )
+
+    # -- the org ---------------------------------------------------------------------------
+
+    @property
+    def client(self) -> SalesforceClient:
+        """The one Salesforce client of this tap (token, session, describe)."""
+        if self._client is None:
+            self._client = SalesforceClient(
+                OAuthSettings.from_config(self.config),
+                ClientSettings.from_config(self.config),
+                on_refresh_token=self._persist_refresh_token,
+            )
+        return self._client
+
+    def describe(self) -> schema.ObjectDescription:
+        """The org's Account description (one describe per client)."""
+        return schema.ObjectDescription.from_describe(self.client.describe_account())
+
+    def discover_streams(self) -> Sequence[AccountStream]:
+        """The one ``Account`` stream, its schema from the describe call."""
+        return [AccountStream(self, self.client, self.describe())]
+
+    @property
+    def account_stream(self) -> AccountStream:
+        """The ``Account`` stream."""
+        stream = self.streams["Account"]
+        assert isinstance(stream, AccountStream)  # noqa: S101  (the only stream type)
+        return stream
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Sync every Account, or just ``account_id`` in on-demand mode."""
+        account_id = self.config.get("account_id")
+        if account_id is not None:
+            self.sync_one(str(account_id))
+            return
+        try:
+            self.sync_all()
+        except ApiUsageThresholdError:
+            # Stop cleanly: the records written so far are covered by the state below.
+            self.account_stream.finalize_state_progress_markers()
+            self._state_writer.write_state(self.state)
+            raise
+
+    def sync_one(self, value: str) -> dict[str, Any]:
+        """On-demand mode: SCHEMA and one RECORD for the Account matching ``value``.
+
+        No STATE is written: the incremental bookmark does not move.
+
+        Returns:
+            The record as written.
+        """
+        stream = self.account_stream
+        index_field = str(self.config.get("index_field") or "Id")
+        record = stream.lookup(value, index_field)
+        stream.write_one(record)
+        self.message_writer.flush()  # type: ignore[attr-defined]
+        return record
+
+    def check_connection(self) -> schema.FieldInfo:
+        """Check the token, the describe and ``index_field``; log what was found.
+
+        Returns:
+            The index field.
+        """
+        description = self.describe()
+        index_field = schema.check_index_field(
+            description, str(self.config.get("index_field") or "Id")
+        )
+        self.logger.info(
+            "Connected to %s: %s Account fields; index_field %s can identify one Account.",
+            self.client.tokens.token().instance_url,
+            len(description.fields),
+            index_field.name,
+        )
+        return index_field
+
+    def _persist_refresh_token(self, token: str) -> None:
+        if self._config_path is None:
+            logger.warning(
+                "Salesforce rotated the refresh token, and the config did not come from a "
+                "file: store the new one yourself (tap-salesforce-accounts-connect)."
+            )
+            return
+        write_config_value(self._config_path, "refresh_token", token)
+        logger.info("Wrote the rotated refresh token to %s", self._config_path)
+
+    # -- command line ----------------------------------------------------------------------
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, with ``--account-id`` and one place for error messages."""
+        command = super().get_singer_command()
+        command.params.append(
+            click.Option(
+                ["--account-id"],
+                help="On-demand mode: emit only the Account whose index_field equals this.",
+                default=None,
+            )
+        )
+        return _TapCommand(
+            name=command.name,
+            callback=command.callback,
+            params=command.params,
+            help=command.help,
+            context_settings=command.context_settings,
+            logger=cls.logger,
+        )
+
+    @classmethod
+    def invoke(  # type: ignore[override]  # noqa: PLR0913
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,  # noqa: ANN401
+        state: Any = None,  # noqa: ANN401
+        catalog: Any = None,  # noqa: ANN401
+        account_id: str | None = None,
+    ) -> None:
+        """Run the tap from the command line."""
+        # The SDK's base prints --about and exits; the tap is built here, with account_id.
+        super(Tap, cls).invoke(about=about, about_format=about_format)
+        settings: dict[str, Any] = dict(config.config) if config is not None else {}
+        if account_id is not None:
+            settings["account_id"] = account_id
+        ctx = click.get_current_context()
+        paths = [p for p in ctx.meta.get("config_paths", ()) if p != "ENV"]
+        tap = cls(
+            config=settings,
+            state=None if state is None else json.loads(state.read()),
+            catalog=None if catalog is None else json.loads(catalog.read()),
+            parse_env_config=bool(config is not None and config.parse_env),
+            validate_config=True,
+            config_path=Path(paths[-1]) if paths else None,
+        )
+        tap.run()
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """``--test``: check the connection and ``index_field`` before the SDK's test."""
+        if value != CliTestOptionValue.Disabled.value:
+            config = ctx.params.get("config")
+            tap = cls(
+                config=dict(config.config) if config is not None else {},
+                parse_env_config=bool(config is not None and config.parse_env),
+            )
+            tap.check_connection()
+        super().cb_test(ctx, param, value)
+
+    @classmethod
+    def cb_config(
+        cls,
+        ctx: click.Context,
+        param: click.Parameter,
+        value: tuple[str, ...],
+    ) -> Any:  # noqa: ANN401
+        """Remember the config files, so a rotated refresh token can be written back."""
+        ctx.meta["config_paths"] = value
+        return super().cb_config(ctx, param, value)  # type: ignore[arg-type]
+
+
+class _TapCommand(SingerCommand):
+    """Turns the tap's errors into one line on stderr and the documented exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+        try:
+            return super().main(*args, **kwargs)
+        except TapSalesforceError as exc:
+            report_error(exc)
+            sys.exit(exc.exit_code)
+        except ConfigValidationError as exc:
+            problems = "; ".join(str(e) for e in exc.errors) or str(exc)
+            report_error(ConfigError(f"the config is invalid: {problems}."))
+            sys.exit(ConfigError.exit_code)
+
+
+def report_error(exc: TapSalesforceError) -> None:
+    """Write the one-line error message to stderr."""
+    sys.stderr.write(f"{PROGRAM}: error: {exc.message}\n")
+    sys.stderr.flush()
+
+
+def write_config_value(path: Path, key: str, value: str) -> None:
+    """Set one key of a JSON config file atomically, leaving the file readable by its owner only.
+
+    Raises:
+        ConfigError: the file cannot be read or written.
+    """
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        data[key] = value
+        write_json_private(path, data)
+    except (OSError, ValueError) as exc:
+        msg = f"cannot update {path} ({type(exc).__name__}): check it is a writable JSON file."
+        raise ConfigError(msg) from None
+
+
+def write_json_private(path: Path, data: Mapping[str, Any]) -> None:
+    """Write JSON to ``path`` atomically with mode 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+        Path(tmp).chmod(0o600)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+cli = TapSalesforceAccounts.cli
