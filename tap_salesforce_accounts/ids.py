@@ -122,14 +122,32 @@ def _check_shape(value: str, what: str) -> None:
         raise MalformedIdError(msg)
 
 
-def _check_suffix(value: str, what: str) -> None:
-    """Raise when an 18-character Id's checksum does not match its first 15 characters."""
-    if len(value) == ID18_LENGTH and checksum(value[:ID15_LENGTH]) != value[ID15_LENGTH:]:
+def _canonical_18(value: str, what: str) -> str:
+    """The 18-character Id with the letter case its checksum encodes.
+
+    The suffix exists so that 18-character Ids survive case-insensitive tools: Salesforce
+    accepts them in any case, so the case of the first 15 characters is restored from it.
+    """
+    suffix = value[ID15_LENGTH:].upper()
+    restored = []
+    for index, char in enumerate(suffix):
+        bits = _CHECKSUM_ALPHABET.find(char)
+        chunk = value[index * _CHUNK : (index + 1) * _CHUNK]
+        if bits < 0:
+            break
+        for position, letter in enumerate(chunk):
+            upper = bool(bits >> position & 1)
+            if upper and not letter.isalpha():
+                break
+            restored.append(letter.upper() if upper else letter.lower())
+    canonical = "".join(restored)
+    if len(canonical) != ID15_LENGTH or checksum(canonical) != suffix:
         msg = (
-            f"The {what} {_shown(value)} fails its checksum: the letter case or the last "
-            "3 characters are wrong; copy the Id again from Salesforce without changing its case."
+            f"The {what} {_shown(value)} fails its checksum: the last 3 characters do not "
+            "match the first 15; copy the Id again from Salesforce."
         )
         raise MalformedIdError(msg)
+    return canonical + suffix
 
 
 def to_18(value: str) -> str:
@@ -139,27 +157,28 @@ def to_18(value: str) -> str:
         value: A 15- or 18-character Id.
 
     Returns:
-        The 18-character Id; an 18-character input is returned as is once its checksum
-        is verified.
+        The 18-character Id; an 18-character input comes back with the letter case
+        its checksum encodes (Salesforce treats 18-character Ids case-insensitively).
 
     Raises:
         MalformedIdError: The value is not a well-formed Id.
 
     >>> to_18("001d000000irfma")
     '001d000000irfmaAAA'
+    >>> to_18("001d000000irfmaiah")
+    '001D000000IRFmaIAH'
     """
     _check_shape(value, "Id")
-    _check_suffix(value, "Id")
     if len(value) == ID15_LENGTH:
         return value + checksum(value)
-    return value
+    return _canonical_18(value, "Id")
 
 
 def normalize_account_id(value: str) -> str:
     """Check that ``value`` is an Account Id and return its 18-character form.
 
-    Nothing is stripped or case-folded: a 15-character Id is case-sensitive, so changing
-    its case would name another record.
+    Nothing is stripped, and a 15-character Id keeps its case: changing it would name
+    another record. An 18-character Id gets the case its checksum encodes.
 
     Args:
         value: What the user passed as an Account Id.
@@ -190,8 +209,9 @@ def normalize_account_id(value: str) -> str:
             f"Account Ids start with {ACCOUNT_KEY_PREFIX!r}."
         )
         raise MalformedIdError(msg)
-    _check_suffix(value, what)
-    return to_18(value)
+    if len(value) == ID18_LENGTH:
+        return _canonical_18(value, what)
+    return value + checksum(value)
 
 
 def is_account_id(value: object) -> bool:
@@ -199,7 +219,7 @@ def is_account_id(value: object) -> bool:
 
     >>> is_account_id("001D000000IRFma"), is_account_id("001d000000irfma")
     (True, True)
-    >>> is_account_id("001D000000IRFmaAAA"), is_account_id(None)
+    >>> is_account_id("001D000000IRFma9AH"), is_account_id(None)
     (False, False)
     """
     if not isinstance(value, str):
