@@ -11,12 +11,12 @@ from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
 
 from singer_sdk import Stream
-from singer_sdk.helpers._typing import TypeConformanceLevel  # type: ignore[attr-defined]
 from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import RecordMessage
 
 from tap_salesforce_accounts import bulk, ids, schema, soql
-from tap_salesforce_accounts.client import MAX_URL_LENGTH
+from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
     AccountNotFoundError,
     InvalidLookupValueError,
@@ -98,6 +98,23 @@ class AccountStream(Stream):
                 yield from records
                 return
         statement = soql.select(fields, where=where, order_by=order_by)
+        if not self._fits_in_url(statement):
+            # Salesforce caps a REST request's URI near 16 KB; a Bulk API 2.0 query travels
+            # in a POST body, so a wide org's every field still gets read.
+            self.logger.warning(
+                "Selecting %s fields makes the REST query URL too long; reading through Bulk "
+                "API 2.0 instead (base64 fields are not read by Bulk).",
+                len(fields),
+            )
+            records = self._bulk_records(fields, where, order_by)
+            if records is not None:
+                yield from records
+                return
+            msg = (
+                f"selecting {len(fields)} fields is too long for a REST query and the Bulk "
+                "API 2.0 job failed: deselect fields in the catalog."
+            )
+            raise InvalidLookupValueError(msg)
         convert = schema.make_record_converter(self.description, fields)
         for page in self._query_pages(statement):
             for record in page:
@@ -162,27 +179,27 @@ class AccountStream(Stream):
 
     def _query_pages(self, statement: str) -> Generator[list[dict[str, Any]], None, None]:
         """Pages of a REST query, the next one fetched while the current one is written."""
-        resource = "queryAll" if self.include_deleted else "query"
-        path = self.client.data_path(resource)
-        self._check_url_length(path, statement)
+        path = self._query_path()
         headers = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
 
         def fetch(url: str | None) -> dict[str, Any]:
             if url is None:
-                return self.client.get_json(path, params={"q": statement}, headers=headers)  # type: ignore[no-any-return]
-            return self.client.get_json(url, headers=headers)  # type: ignore[no-any-return]
+                answer = self.client.get_json(path, params={"q": statement}, headers=headers)
+            else:
+                answer = self.client.get_json(url, headers=headers)
+            return answer  # type: ignore[no-any-return]
 
         yield from _prefetched(fetch)
 
-    def _check_url_length(self, path: str, statement: str) -> None:
-        length = len(self.client.url_for(path)) + len(urlencode({"q": statement})) + 1
-        if length > MAX_URL_LENGTH:
-            msg = (
-                f"the SOQL query is {length} characters long as a URL, past Salesforce's "
-                f"limit of about {MAX_URL_LENGTH}: deselect fields in the catalog, or set "
-                "api_type to bulk."
-            )
-            raise InvalidLookupValueError(msg)
+    def _query_path(self) -> str:
+        return self.client.data_path("queryAll" if self.include_deleted else "query")
+
+    def _url_budget(self) -> int:
+        """Characters left for a query string under Salesforce's URI limit."""
+        return MAX_URL_LENGTH - len(self.client.url_for(self._query_path())) - len("?q=")
+
+    def _fits_in_url(self, statement: str) -> bool:
+        return len(urlencode({"q": statement})) - len("q=") <= self._url_budget()
 
     # -- on-demand mode --------------------------------------------------------------------
 
@@ -224,7 +241,7 @@ class AccountStream(Stream):
         response = self.client.get(path, params=params, ok=frozenset({200, 300, 404}))
         if response.status_code == 404:  # noqa: PLR2004
             raise AccountNotFoundError(_not_found(value))
-        body = self.client_decode(response.content)
+        body = decode_json(response.content)
         if response.status_code == 300:  # noqa: PLR2004
             count = len(body) if isinstance(body, list) else "several"
             msg = f"{count} Accounts match {_show(value)}: the index field must identify one."
@@ -233,11 +250,10 @@ class AccountStream(Stream):
 
     def _lookup_by_query(self, field: str, value: str, fields: Sequence[str]) -> dict[str, Any]:
         statement = soql.select(fields, where=soql.eq(field, value), limit=2)
-        pages = self._query_pages(statement)
-        try:
-            records = next(pages)
-        finally:
-            pages.close()
+        wide = not self._fits_in_url(statement)
+        if wide:
+            statement = soql.select(["Id"], where=soql.eq(field, value), limit=2)
+        records = self._first_page(statement)
         if not records:
             raise AccountNotFoundError(_not_found(value))
         if len(records) > 1:
@@ -246,13 +262,30 @@ class AccountStream(Stream):
                 "the index field must identify one."
             )
             raise MultipleAccountsError(msg)
+        if wide:
+            return self._read_in_chunks(str(records[0]["Id"]), fields)
         return records[0]
 
-    def client_decode(self, body: bytes) -> Any:  # noqa: ANN401
-        """Decode a JSON body as the client does."""
-        from tap_salesforce_accounts.client import decode_json  # noqa: PLC0415
+    def _first_page(self, statement: str) -> list[dict[str, Any]]:
+        pages = self._query_pages(statement)
+        try:
+            return next(pages)
+        finally:
+            pages.close()
 
-        return decode_json(body)
+    def _read_in_chunks(self, account_id: str, fields: Sequence[str]) -> dict[str, Any]:
+        """One Account's fields in as many queries as the URI limit needs (wide orgs)."""
+        where = soql.eq("Id", account_id)
+        overhead = len(urlencode({"q": soql.select(["Id"], where=where)}))
+        # URL-encoded, ", " becomes "%2C+": four characters per separator.
+        chunks = soql.split_fields(fields, budget=self._url_budget() - overhead, separator_cost=4)
+        record: dict[str, Any] = {}
+        for chunk in chunks:
+            rows = self._first_page(soql.select(chunk, where=where))
+            if not rows:
+                raise AccountNotFoundError(_not_found(account_id))
+            record.update(rows[0])
+        return record
 
     def _record_converter(
         self, fields: Sequence[str]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +25,7 @@ from tap_salesforce_accounts.client import (
     ClientSettings,
     SalesforceClient,
 )
+from tap_salesforce_accounts.configfile import write_config_value
 from tap_salesforce_accounts.exceptions import (
     ApiUsageThresholdError,
     ConfigError,
@@ -36,7 +35,7 @@ from tap_salesforce_accounts.streams import AccountStream
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
 
     from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
@@ -427,36 +426,3 @@ def report_error(exc: TapSalesforceError) -> None:
     """Write the one-line error message to stderr."""
     sys.stderr.write(f"{PROGRAM}: error: {exc.message}\n")
     sys.stderr.flush()
-
-
-def write_config_value(path: Path, key: str, value: str) -> None:
-    """Set one key of a JSON config file atomically, leaving the file readable by its owner only.
-
-    Raises:
-        ConfigError: the file cannot be read or written.
-    """
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        data[key] = value
-        write_json_private(path, data)
-    except (OSError, ValueError) as exc:
-        msg = f"cannot update {path} ({type(exc).__name__}): check it is a writable JSON file."
-        raise ConfigError(msg) from None
-
-
-def write_json_private(path: Path, data: Mapping[str, Any]) -> None:
-    """Write JSON to ``path`` atomically with mode 0600."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-        Path(tmp).chmod(0o600)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-cli = TapSalesforceAccounts.cli

@@ -1,0 +1,142 @@
+"""The tap end to end over HTTP against the emulator: discovery, full and incremental runs."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from tests.conftest import messages, raw_query, records, run_tap, tap_config
+from tests.emulator import describe
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.emulator import Emulator
+
+
+def describe_calls(emulator: Emulator) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["kind"] == "describe"]
+
+
+def test_discover_lists_every_describe_field(config: dict[str, Any], tmp_path: Path) -> None:
+    result = run_tap(config, "--discover", tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    catalog = json.loads(result.stdout)
+    (stream,) = catalog["streams"]
+    assert stream["tap_stream_id"] == "Account"
+    assert stream["key_properties"] == ["Id"]
+    expected = [f["name"] for f in describe()["fields"] if not f.get("deprecatedAndHidden")]
+    assert list(stream["schema"]["properties"]) == expected
+    root = next(m for m in stream["metadata"] if m["breadcrumb"] == [])
+    assert root["metadata"]["valid-replication-keys"] == ["SystemModstamp"]
+    automatic = {
+        m["breadcrumb"][1]
+        for m in stream["metadata"]
+        if m["breadcrumb"] and m["metadata"].get("inclusion") == "automatic"
+    }
+    assert {"Id", "SystemModstamp"} <= automatic
+
+
+def test_discover_describes_once_then_uses_the_cache(
+    fresh_emulator: Emulator, tmp_path: Path
+) -> None:
+    config = tap_config(fresh_emulator.url, tmp_path / "cache")
+    assert run_tap(config, "--discover", tmp_path=tmp_path).returncode == 0
+    first = describe_calls(fresh_emulator)
+    assert [c["status"] for c in first] == [200]
+
+    fresh_emulator.reset_log()
+    assert run_tap(config, "--discover", tmp_path=tmp_path).returncode == 0
+    assert describe_calls(fresh_emulator) == []  # fresh cache: no call at all
+
+    fresh_emulator.reset_log()
+    stale = {**config, "describe_cache_max_age_seconds": 0}
+    assert run_tap(stale, "--discover", tmp_path=tmp_path).returncode == 0
+    revalidated = describe_calls(fresh_emulator)
+    assert [c["status"] for c in revalidated] == [304]
+    assert revalidated[0]["if_modified_since"]
+    assert revalidated[0]["bytes"] == 0
+
+
+def test_full_extraction_emits_every_live_account_once(
+    emulator: Emulator, config: dict[str, Any], tmp_path: Path
+) -> None:
+    result = run_tap(config, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    got = records(result.stdout)
+    expected = {r["Id"] for r in raw_query(emulator.url, "SELECT Id FROM Account")}
+    assert len(got) == len(expected)
+    assert {r["Id"] for r in got} == expected
+    assert all(r["IsDeleted"] is False for r in got)
+    stamps = [(r["SystemModstamp"], r["Id"]) for r in got]
+    assert stamps == sorted(stamps)
+    state = messages(result.stdout, "STATE")[-1]["value"]
+    bookmark = state["bookmarks"]["Account"]
+    assert bookmark["replication_key"] == "SystemModstamp"
+    assert bookmark["replication_key_value"] == got[-1]["SystemModstamp"]
+
+
+def test_records_carry_rfc3339_datetimes_and_compound_objects(
+    config: dict[str, Any], tmp_path: Path
+) -> None:
+    result = run_tap(config, tmp_path=tmp_path)
+    got = records(result.stdout)
+    with_address = next(r for r in got if r["BillingAddress"] is not None)
+    assert with_address["BillingAddress"]["city"] == with_address["BillingCity"]
+    assert with_address["SystemModstamp"].endswith("+00:00")
+    schema = messages(result.stdout, "SCHEMA")[0]["schema"]
+    assert schema["properties"]["SystemModstamp"]["format"] == "date-time"
+
+
+def test_include_deleted_reads_deleted_accounts_with_is_deleted(
+    emulator: Emulator, config: dict[str, Any], tmp_path: Path
+) -> None:
+    result = run_tap({**config, "include_deleted": True}, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    got = records(result.stdout)
+    deleted = {
+        r["Id"]
+        for r in raw_query(
+            emulator.url, "SELECT Id FROM Account WHERE IsDeleted = true", all_rows=True
+        )
+    }
+    assert deleted
+    assert {r["Id"] for r in got if r["IsDeleted"]} == deleted
+
+
+def test_incremental_run_reads_only_what_changed_since_the_bookmark(
+    fresh_emulator: Emulator, tmp_path: Path
+) -> None:
+    config = tap_config(fresh_emulator.url, tmp_path / "cache")
+    first = run_tap(config, tmp_path=tmp_path)
+    assert first.returncode == 0, first.stderr
+    state = messages(first.stdout, "STATE")[-1]["value"]
+    bookmark = state["bookmarks"]["Account"]["replication_key_value"]
+
+    touched = set(fresh_emulator.touch(5)["ids"])
+    second = run_tap(config, tmp_path=tmp_path, state=state)
+    assert second.returncode == 0, second.stderr
+    got = {r["Id"]: r for r in records(second.stdout)}
+    assert touched <= set(got)
+    # >= on the bookmark re-reads the records sharing its timestamp (at-least-once).
+    repeats = {i for i, r in got.items() if i not in touched}
+    assert all(got[i]["SystemModstamp"] == bookmark for i in repeats)
+    new_bookmark = messages(second.stdout, "STATE")[-1]["value"]["bookmarks"]["Account"]
+    assert new_bookmark["replication_key_value"] > bookmark
+
+
+def test_catalog_selection_decides_the_soql_field_list(
+    emulator: Emulator, config: dict[str, Any], tmp_path: Path
+) -> None:
+    catalog = json.loads(run_tap(config, "--discover", tmp_path=tmp_path).stdout)
+    for entry in catalog["streams"][0]["metadata"]:
+        if entry["breadcrumb"] == []:
+            entry["metadata"]["selected"] = True
+        elif entry["breadcrumb"][1] not in {"Name", "Industry"}:
+            entry["metadata"]["selected"] = False
+    emulator.reset_log()
+    result = run_tap(config, tmp_path=tmp_path, catalog=catalog)
+    assert result.returncode == 0, result.stderr
+    assert set(records(result.stdout)[0]) == {"Id", "Name", "Industry", "SystemModstamp"}
+    (query,) = [r for r in emulator.requests() if r["kind"] == "query"]
+    assert query["soql"].startswith("SELECT Id, Name, Industry, SystemModstamp FROM Account")
