@@ -41,7 +41,7 @@ pytest: setup
 test: lint typecheck pytest
 
 bench: setup
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks all
 
 clean:
 	rm -rf $(VENV) $(MELTANO_VENV) .meltano .demo output

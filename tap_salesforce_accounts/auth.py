@@ -249,6 +249,7 @@ class TokenProvider:
         settings: the OAuth settings.
         session: the HTTP session to use.
         on_refresh_token: called with a rotated refresh token, to persist it.
+        timeout: seconds to wait for the token endpoint's answer.
     """
 
     def __init__(
@@ -257,9 +258,11 @@ class TokenProvider:
         session: requests.Session,
         *,
         on_refresh_token: Callable[[str], None] | None = None,
+        timeout: float = OAUTH_TIMEOUT_SECONDS,
     ) -> None:
         """Keep the settings; no request is made until a token is needed."""
         self._settings = settings
+        self._timeout = timeout
         self._session = session
         self._on_refresh_token = on_refresh_token
         self._token: Token | None = None
@@ -297,7 +300,7 @@ class TokenProvider:
                 url,
                 data=_grant_form(settings),
                 headers={"Accept": "application/json"},
-                timeout=OAUTH_TIMEOUT_SECONDS,
+                timeout=self._timeout,
             )
         except requests.RequestException as exc:
             msg = (

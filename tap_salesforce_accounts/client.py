@@ -21,7 +21,7 @@ import msgspec
 import requests
 from requests.adapters import HTTPAdapter
 
-from tap_salesforce_accounts.auth import OAuthSettings, Token, TokenProvider
+from tap_salesforce_accounts.auth import OAUTH_TIMEOUT_SECONDS, OAuthSettings, Token, TokenProvider
 from tap_salesforce_accounts.exceptions import (
     ApiUsageThresholdError,
     AuthError,
@@ -168,7 +168,12 @@ class SalesforceClient:
         """Prepare the session; nothing is requested yet."""
         self.settings = settings or ClientSettings()
         self.session = session or _new_session()
-        self.tokens = TokenProvider(oauth, self.session, on_refresh_token=on_refresh_token)
+        self.tokens = TokenProvider(
+            oauth,
+            self.session,
+            on_refresh_token=on_refresh_token,
+            timeout=min(OAUTH_TIMEOUT_SECONDS, self.settings.request_timeout),
+        )
         self._sleep = sleep
         self._describe: dict[str, Any] | None = None
         self._describe_lock = threading.Lock()
@@ -484,8 +489,21 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _display(path: str) -> str:
-    """A request path fit for a log: no query string (it can hold customer values)."""
-    return path.split("?", 1)[0]
+    """A request path fit for a log, without customer values.
+
+    The query string can hold a SOQL literal, and ``sobjects/Account/{field}/{value}``
+    an External ID value: both are left out.
+
+    >>> _display("/services/data/v62.0/sobjects/Account/Customer_Key__c/CUST-1?fields=Id")
+    '/services/data/v62.0/sobjects/Account/Customer_Key__c/...'
+    >>> _display("/services/data/v62.0/query?q=SELECT+Id")
+    '/services/data/v62.0/query'
+    """
+    path = path.split("?", 1)[0]
+    head, marker, tail = path.partition("/sobjects/Account/")
+    if marker and "/" in tail:
+        return f"{head}{marker}{tail.split('/', 1)[0]}/..."
+    return path
 
 
 def _new_session() -> requests.Session:

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks against the local Salesforce emulator (see benchmarks/README.md)."""

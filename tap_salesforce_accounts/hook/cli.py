@@ -1,0 +1,192 @@
+"""``tap-salesforce-accounts-hook``: the session hook from the command line.
+
+::
+
+    tap-salesforce-accounts-hook --config c.json lookup VALUE
+    tap-salesforce-accounts-hook --config c.json status
+    tap-salesforce-accounts-hook --config c.json history [--limit N]
+    tap-salesforce-accounts-hook --config c.json fields
+
+Each command prints one JSON document on stdout. ``--config ENV`` (alone or besides a file)
+also reads ``TAP_SALESFORCE_ACCOUNTS_*`` environment variables. Logs go to stderr at the
+level of ``TAP_SALESFORCE_ACCOUNTS_LOGLEVEL`` or ``LOGLEVEL`` (the variables singer-sdk
+reads), WARNING by default.
+
+Exit codes. The exit code says whether the sync succeeded in the sense of the design (a
+definite answer from Salesforce), and the JSON says what the answer is:
+
+- ``lookup``: 0 for ``ok`` and ``not_found`` (the JSON tells them apart: not finding a
+  customer's Account is an answer, not a failure). For ``error`` and ``stale`` (a failed
+  sync, the JSON still printed), the tap's documented code of the cause: 3 auth, 5 several
+  Accounts match, 6 invalid value or malformed Id, 7 index field unusable, 8 API limit,
+  9 Salesforce unavailable *or the deadline passed*, 10 other Salesforce refusal, 1
+  unexpected. A stale answer carries usable fields but is still a failed sync: a script
+  that accepts it checks ``.status`` in the JSON. Reusing the tap's codes means one table
+  in the README serves both commands.
+- ``status``, ``history``: 0; 1 when the store cannot be read (one line on stderr).
+- ``fields``: 0; the tap's code of the cause when Salesforce cannot be asked.
+- 2: a settings or usage error, one line on stderr:
+  ``tap-salesforce-accounts-hook: error: ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import TYPE_CHECKING, Final, NoReturn
+
+from tap_salesforce_accounts import exceptions
+from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
+from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, dumps
+from tap_salesforce_accounts.hook.session import SessionHook
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from tap_salesforce_accounts.hook.result import LookupResult
+
+PROG: Final = "tap-salesforce-accounts-hook"
+LOG_ENV: Final = ("TAP_SALESFORCE_ACCOUNTS_LOGLEVEL", "LOGLEVEL")
+
+EXIT_OK: Final = 0
+EXIT_UNEXPECTED: Final = 1
+EXIT_CONFIG: Final = exceptions.ConfigError.exit_code
+
+_ERROR_TYPES: Final = (
+    exceptions.ConfigError,
+    exceptions.AuthError,
+    exceptions.AccountNotFoundError,
+    exceptions.AccountDeletedError,
+    exceptions.MultipleAccountsError,
+    exceptions.InvalidLookupValueError,
+    exceptions.MalformedIdError,
+    exceptions.IndexFieldError,
+    exceptions.SalesforceAPIError,
+    exceptions.InvalidQueryError,
+    exceptions.SessionExpiredError,
+    exceptions.ApiLimitError,
+    exceptions.ApiUsageThresholdError,
+    exceptions.UnavailableError,
+)
+EXIT_BY_CODE: Final[dict[str, int]] = {cls.code: cls.exit_code for cls in _ERROR_TYPES} | {
+    TIMEOUT_CODE: exceptions.UnavailableError.exit_code,
+    INTERNAL_CODE: EXIT_UNEXPECTED,
+}
+
+
+def lookup_exit_code(result: LookupResult) -> int:
+    """0 for a definite answer; the tap's exit code of the cause for ``error`` and ``stale``.
+
+    >>> from tap_salesforce_accounts.hook.result import ErrorInfo, LookupResult
+    >>> lookup_exit_code(LookupResult("not_found"))
+    0
+    >>> lookup_exit_code(LookupResult("error", error=ErrorInfo("timeout", "slow")))
+    9
+    """
+    if result.is_success:
+        return EXIT_OK
+    code = result.error.code if result.error is not None else INTERNAL_CODE
+    return EXIT_BY_CODE.get(code, EXIT_UNEXPECTED)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        _fail(f"{message} (see --help).", EXIT_CONFIG)
+        raise SystemExit(EXIT_CONFIG)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command's arguments."""
+    parser = _Parser(
+        prog=PROG,
+        description="The session hook of tap-salesforce-accounts: one Account's fields for "
+        "a new session, and the status of the last syncs. Prints one JSON document.",
+    )
+    parser.add_argument(
+        "--config",
+        action="append",
+        required=True,
+        metavar="PATH",
+        help="the tap's config JSON file; ENV also reads TAP_SALESFORCE_ACCOUNTS_* variables",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("in_process", "subprocess"),
+        default="in_process",
+        help="run the tap in this process (default) or as one process per lookup",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    lookup = commands.add_parser("lookup", help="the fields of the Account matching VALUE")
+    lookup.add_argument("value", metavar="VALUE", help="the index_field value to look up")
+    commands.add_parser("status", help="last success, last failure and its error")
+    history = commands.add_parser("history", help="the recent syncs, newest first")
+    history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    commands.add_parser("fields", help="the Account fields and which can be index_field")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command.
+
+    Returns:
+        The exit code.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported
+        return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
+    _setup_logging()
+    files = [path for path in args.config if path != "ENV"]
+    if len(files) > 1:
+        return _fail("give one config file (and ENV for environment variables).", EXIT_CONFIG)
+    config: object = files[0] if files else {}
+    try:
+        hook = SessionHook(
+            config,  # type: ignore[arg-type]
+            mode=args.mode,
+            parse_env_config="ENV" in args.config,
+        )
+    except ConfigError as exc:
+        return _fail(exc.message, EXIT_CONFIG)
+    with hook:
+        return _run(hook, args)
+
+
+def _run(hook: SessionHook, args: argparse.Namespace) -> int:
+    try:
+        if args.command == "lookup":
+            result = hook.lookup(args.value)
+            _print(result.dumps())
+            return lookup_exit_code(result)
+        if args.command == "status":
+            _print(dumps(hook.status()))
+        elif args.command == "history":
+            _print(dumps(hook.history(args.limit)))
+        else:
+            _print(dumps(hook.fields()))
+    except TapSalesforceError as exc:
+        return _fail(exc.message, exc.exit_code)
+    return EXIT_OK
+
+
+def _print(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _fail(message: str, code: int) -> int:
+    sys.stderr.write(f"{PROG}: error: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+    return code
+
+
+def _setup_logging() -> None:
+    level_name = next((os.environ[name] for name in LOG_ENV if os.environ.get(name)), "WARNING")
+    level = logging.getLevelName(level_name.upper())
+    logging.basicConfig(
+        level=level if isinstance(level, int) else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

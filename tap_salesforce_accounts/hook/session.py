@@ -1,0 +1,506 @@
+"""The session hook: one Account's fields for a new session, within a deadline, with a status.
+
+::
+
+    hook = SessionHook("config.json")          # checks the settings; no network yet
+    hook.warm_up()                             # optional: token and describe now
+    result = hook.lookup("CUST-000123")        # LookupResult: ok | not_found | error | stale
+    result.to_json()                           # {"status", "account", "error", "synced_at"}
+    hook.status()                              # last success, last failure and its error
+    hook.history(20)                           # recent syncs, newest first
+    hook.fields()                              # the Account fields, for a settings page
+    hook.close()
+
+``lookup`` never raises for anything Salesforce or the store does: a slow or unreachable
+org, a refused token, a broken store. It returns within ``lookup_timeout_seconds`` (plus a few
+milliseconds). Settings errors raise :class:`~tap_salesforce_accounts.exceptions.ConfigError`
+at construction.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import dataclasses
+import json
+import logging
+import math
+import socket
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from urllib.parse import quote
+
+from tap_salesforce_accounts import exceptions, schema
+from tap_salesforce_accounts.exceptions import ConfigError
+from tap_salesforce_accounts.hook.recorder import Recorder, StoreWarnings
+from tap_salesforce_accounts.hook.result import (
+    INTERNAL_CODE,
+    ErrorInfo,
+    LookupResult,
+    dumps,
+    loads,
+)
+from tap_salesforce_accounts.hook.runner import (
+    Attempt,
+    InProcessRunner,
+    SubprocessRunner,
+    tuned_config,
+)
+from tap_salesforce_accounts.hook.store import (
+    DEFAULT_HISTORY_LIMIT,
+    StoreError,
+    StoreLocation,
+    SyncEvent,
+    iso_utc,
+    open_store,
+    value_key,
+)
+from tap_salesforce_accounts.tap import TapSalesforceAccounts
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Callable
+    from types import TracebackType
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["in_process", "subprocess"]
+MODES: Final = ("in_process", "subprocess")
+
+DEFAULT_LOOKUP_TIMEOUT: Final = 5.0
+DEFAULT_STALE_MAX_AGE: Final = 86_400.0
+DEFAULT_MAX_WORKERS: Final = 32
+MAX_LOOKUP_TIMEOUT: Final = 3600.0
+# With stale_fallback, this share of the deadline (at most STALE_RESERVE_MAX seconds) is kept
+# for reading the last good fields after Salesforce failed.
+STALE_RESERVE_SHARE: Final = 0.1
+STALE_RESERVE_MAX: Final = 0.5
+STORE_READ_TIMEOUT: Final = 5.0
+_SECRET_KEYS: Final = ("client_secret", "refresh_token", "private_key")
+# Outcomes decided by the data or the settings, not by an outage: an old answer would hide
+# a real change (the value now matches several Accounts, the index field was changed).
+_NO_STALE_CODES: Final = frozenset(
+    {
+        exceptions.MultipleAccountsError.code,
+        exceptions.InvalidLookupValueError.code,
+        exceptions.MalformedIdError.code,
+        exceptions.IndexFieldError.code,
+        exceptions.ConfigError.code,
+    }
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HookSettings:
+    """The hook's own settings, checked."""
+
+    store_url: str | None
+    integration_id: str
+    lookup_timeout: float
+    stale_fallback: bool
+    stale_max_age: float
+    index_field: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> HookSettings:
+        """Read the ``hook_*``, ``lookup_timeout_seconds`` and ``stale_*`` settings.
+
+        Raises:
+            ConfigError: a value is missing its type or out of range.
+        """
+        timeout = _number(config, "lookup_timeout_seconds", DEFAULT_LOOKUP_TIMEOUT)
+        if not 0 < timeout <= MAX_LOOKUP_TIMEOUT:
+            msg = (
+                f"lookup_timeout_seconds {timeout:g} is out of range: use a number of seconds "
+                f"in (0, {MAX_LOOKUP_TIMEOUT:g}]."
+            )
+            raise ConfigError(msg)
+        max_age = _number(config, "stale_max_age_seconds", DEFAULT_STALE_MAX_AGE)
+        if max_age < 0:
+            msg = f"stale_max_age_seconds {max_age:g} is negative: use 0 or more seconds."
+            raise ConfigError(msg)
+        stale = config.get("stale_fallback", False)
+        if not isinstance(stale, bool):
+            msg = f"stale_fallback must be true or false, not {stale!r}."
+            raise ConfigError(msg)
+        integration_id = config.get("hook_integration_id", "default")
+        if not isinstance(integration_id, str) or not integration_id.strip():
+            msg = "hook_integration_id must be a non-empty string (default 'default')."
+            raise ConfigError(msg)
+        store_url = config.get("hook_store_url")
+        if store_url is not None and not isinstance(store_url, str):
+            msg = "hook_store_url must be a string: sqlite:///path.db or postgresql://..."
+            raise ConfigError(msg)
+        return cls(
+            store_url=store_url,
+            integration_id=integration_id.strip(),
+            lookup_timeout=timeout,
+            stale_fallback=stale,
+            stale_max_age=max_age,
+            index_field=str(config.get("index_field") or "Id"),
+        )
+
+
+def _number(config: Mapping[str, Any], key: str, default: float) -> float:
+    value = config.get(key, default)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        msg = f"{key} must be a number, not {value!r}."
+        raise ConfigError(msg)
+    try:
+        number = float(value)
+    except ValueError:
+        msg = f"{key} must be a number, not {value!r}."
+        raise ConfigError(msg) from None
+    if not math.isfinite(number):
+        msg = f"{key} must be a finite number."
+        raise ConfigError(msg)
+    return number
+
+
+def load_config(
+    config: Mapping[str, Any] | str | os.PathLike[str], *, parse_env_config: bool = False
+) -> tuple[dict[str, Any], Path | None]:
+    """The settings from a mapping or a JSON file.
+
+    With ``parse_env_config``, ``TAP_SALESFORCE_ACCOUNTS_*`` environment variables override
+    the file, as in the tap.
+
+    Returns:
+        The settings and the file they came from (``None`` for a mapping).
+
+    Raises:
+        ConfigError: the file cannot be read or is not a JSON object.
+    """
+    path: Path | None = None
+    if isinstance(config, Mapping):
+        settings = dict(config)
+    else:
+        path = Path(config)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            msg = f"cannot read the config file {path} ({exc.strerror}): check the path."
+            raise ConfigError(msg) from None
+        except ValueError as exc:
+            msg = f"the config file {path} is not valid JSON ({exc})."
+            raise ConfigError(msg) from None
+        if not isinstance(data, dict):
+            msg = f"the config file {path} must hold a JSON object."
+            raise ConfigError(msg)
+        settings = data
+    if parse_env_config:
+        env: dict[str, Any] = TapSalesforceAccounts._env_var_config  # noqa: SLF001  (the SDK's reader)
+        settings.update(env)
+    return settings, path
+
+
+class SessionHook:
+    """Looks up one Account for a new session and keeps the sync status.
+
+    Args:
+        config: the tap settings (a mapping or a JSON file path); see the README.
+        mode: ``in_process`` (default: one tap, one token and connection for every lookup) or
+            ``subprocess`` (one ``tap-salesforce-accounts`` process per lookup, for isolation).
+        parse_env_config: also read ``TAP_SALESFORCE_ACCOUNTS_*`` environment variables.
+        max_workers: in-process lookups that can wait on Salesforce at the same time.
+        history_limit: syncs kept in the store per integration.
+        clock: the wall clock (epoch seconds); tests pass a fake.
+        cwd: the folder the default store lives under (the working directory by default).
+
+    Raises:
+        ConfigError: a setting is missing or wrong, or ``psycopg`` is needed and missing.
+    """
+
+    def __init__(  # noqa: PLR0913
+        self,
+        config: Mapping[str, Any] | str | os.PathLike[str],
+        *,
+        mode: Mode = "in_process",
+        parse_env_config: bool = False,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        history_limit: int = DEFAULT_HISTORY_LIMIT,
+        clock: Callable[[], float] = time.time,
+        cwd: Path | None = None,
+    ) -> None:
+        """Check the settings and prepare the tap; nothing is sent to Salesforce yet."""
+        settings, path = load_config(config, parse_env_config=parse_env_config)
+        self.settings = HookSettings.from_config(settings)
+        self.mode: Mode = mode
+        self._clock = clock
+        self._secrets = tuple(
+            str(settings[key])
+            for key in _SECRET_KEYS
+            if settings.get(key) and len(str(settings[key])) >= 4  # noqa: PLR2004
+        )
+        location = StoreLocation.parse(self.settings.store_url, cwd=cwd)
+        self.store_display = location.display
+        # Both stores are built before anything starts, so a ConfigError leaves nothing behind.
+        writer_store = open_store(self.settings.store_url, cwd=cwd, history_limit=history_limit)
+        self._reader = open_store(self.settings.store_url, cwd=cwd, history_limit=history_limit)
+        tuned = tuned_config(settings, self.settings.lookup_timeout)
+        if mode not in MODES:
+            msg = f"mode must be 'in_process' or 'subprocess', not {mode!r}."
+            raise ConfigError(msg)
+        self._runner: InProcessRunner | SubprocessRunner = (
+            SubprocessRunner(tuned, config_path=path)
+            if mode == "subprocess"
+            else InProcessRunner(tuned, config_path=path, max_workers=max_workers)
+        )
+        self._warnings = StoreWarnings()
+        self._recorder = Recorder(
+            writer_store,
+            self._warnings,
+            last_good_cutoff=self._last_good_cutoff if self.settings.stale_fallback else None,
+        )
+        self._store_pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="tap-salesforce-accounts-hook-store"
+        )
+        self._host = socket.gethostname()
+        self._closed = False
+        # A hook the application never closes still writes its last syncs at exit.
+        atexit.register(self._recorder.close, STORE_READ_TIMEOUT)
+
+    # -- lookups ---------------------------------------------------------------------------
+
+    def lookup(self, value: str) -> LookupResult:
+        """The fields of the Account whose index field equals ``value``.
+
+        Never raises for Salesforce or store problems; returns within
+        ``lookup_timeout_seconds`` (plus a few milliseconds).
+
+        Returns:
+            ``ok`` with the fields, ``not_found``, ``error`` with a code and message, or
+            ``stale`` with the last good fields (only with ``stale_fallback``).
+        """
+        started = time.monotonic()
+        at = self._clock()
+        value = str(value)
+        try:
+            result, event = self._lookup(value, started, at)
+        except Exception as exc:  # the caller's page must load regardless
+            logger.exception("Session hook lookup failed unexpectedly (%s)", type(exc).__name__)
+            error = ErrorInfo(
+                INTERNAL_CODE, f"the lookup failed unexpectedly ({type(exc).__name__})."
+            )
+            duration = (time.monotonic() - started) * 1000
+            result = LookupResult("error", error=error, duration_ms=duration)
+            event = self._event(at, result, value, None)
+        try:
+            self._recorder.submit(event)
+        except Exception:
+            logger.warning("Cannot queue the sync event for the status store", exc_info=True)
+        return result
+
+    def _lookup(self, value: str, started: float, at: float) -> tuple[LookupResult, SyncEvent]:
+        if self._closed:
+            error = ErrorInfo(INTERNAL_CODE, "the session hook is closed.")
+            result = LookupResult("error", error=error)
+            return result, self._event(at, result, value, None)
+        timeout = self.settings.lookup_timeout
+        reserve = (
+            min(STALE_RESERVE_MAX, timeout * STALE_RESERVE_SHARE)
+            if self.settings.stale_fallback
+            else 0.0
+        )
+        attempt = self._runner.run(value, timeout - reserve)
+        # The fields were read just now: the hook's clock stamps them (tests fake it).
+        attempt = dataclasses.replace(attempt, synced_at=self._clock())
+        result = self._result(attempt, value, started + timeout)
+        result = dataclasses.replace(
+            result,
+            duration_ms=(time.monotonic() - started) * 1000,
+            salesforce_calls=attempt.salesforce_calls,
+        )
+        logger.debug(
+            "Lookup answered %s in %.1f ms (%s Salesforce requests)",
+            result.status,
+            result.duration_ms,
+            attempt.salesforce_calls,
+        )
+        return result, self._event(at, result, value, attempt)
+
+    def _result(self, attempt: Attempt, value: str, deadline: float) -> LookupResult:
+        if attempt.outcome == "ok":
+            synced = attempt.synced_at if attempt.synced_at is not None else self._clock()
+            return LookupResult("ok", account=attempt.record, synced_at=iso_utc(synced))
+        if attempt.outcome == "not_found":
+            return LookupResult("not_found")
+        error = attempt.error or ErrorInfo(INTERNAL_CODE, "the lookup failed.")
+        error = ErrorInfo(error.code, self._scrub(error.message))
+        if self.settings.stale_fallback and error.code not in _NO_STALE_CODES:
+            stale = self._stale(value, error, deadline)
+            if stale is not None:
+                return stale
+        return LookupResult("error", error=error)
+
+    def _stale(  # noqa: PLR0911  (each way to have no usable fields)
+        self, value: str, error: ErrorInfo, deadline: float
+    ) -> LookupResult | None:
+        key = value_key(self.settings.index_field, value)
+        future = self._store_pool.submit(self._reader.last_good, self.settings.integration_id, key)
+        try:
+            good = future.result(timeout=max(0.05, deadline - time.monotonic()))
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            logger.warning("The status store did not return the last good fields in time.")
+            return None
+        except StoreError as exc:
+            self._warnings.problem(exc, "reading the last good fields")
+            return None
+        if good is None:
+            return None
+        age = max(0.0, self._clock() - good.synced_at)
+        if age > self.settings.stale_max_age:
+            return None
+        try:
+            fields = loads(good.fields)
+        except ValueError:
+            return None
+        if not isinstance(fields, dict):
+            return None
+        return LookupResult(
+            "stale",
+            account=fields,
+            error=error,
+            synced_at=iso_utc(good.synced_at),
+            stale_age_seconds=round(age, 3),
+        )
+
+    def _event(
+        self, at: float, result: LookupResult, value: str, attempt: Attempt | None
+    ) -> SyncEvent:
+        usage = attempt.usage if attempt is not None else None
+        good_key = good_fields = good_synced = None
+        if self.settings.stale_fallback and result.status in {"ok", "not_found"}:
+            good_key = value_key(self.settings.index_field, value)
+            if result.status == "ok" and result.account is not None:
+                good_fields = dumps(result.account)
+                good_synced = attempt.synced_at if attempt is not None else at
+        error = result.error
+        return SyncEvent(
+            integration_id=self.settings.integration_id,
+            at=at,
+            status=result.status,
+            duration_ms=result.duration_ms,
+            mode=self.mode,
+            host=self._host,
+            salesforce_calls=attempt.salesforce_calls if attempt is not None else None,
+            api_used=usage.used if usage is not None else None,
+            api_limit=usage.limit if usage is not None else None,
+            error_code=error.code if error is not None else None,
+            # The looked-up value can be customer data: the store keeps a placeholder.
+            error_message=_without(error.message, value) if error is not None else None,
+            good_key=good_key,
+            good_fields=good_fields,
+            good_synced_at=good_synced,
+        )
+
+    def _scrub(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _last_good_cutoff(self) -> float:
+        return self._clock() - self.settings.stale_max_age
+
+    def warm_up(self) -> None:
+        """Get the token and the Account describe now, so that the first lookup is warm too.
+
+        Optional (the first lookup does it otherwise); call it at application start. In
+        subprocess mode it fills the describe cache on disk that each child reads.
+
+        Raises:
+            TapSalesforceError: Salesforce could not be asked (auth, network, index field...).
+        """
+        self._runner.warm_up()
+
+    # -- status ----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """The integration's sync status.
+
+        Returns:
+            ``last_success_at``, ``last_failure_at``, ``last_error`` (``code``, ``message``,
+            ``at``) or ``None``, ``integration_id``, ``successes``, ``failures``, ``store``.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        self._recorder.flush(STORE_READ_TIMEOUT)
+        status = self._reader.status(self.settings.integration_id)
+        status["store"] = self.store_display
+        return status
+
+    def history(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The integration's most recent syncs, newest first.
+
+        Each has ``at``, ``status``, ``duration_ms``, ``salesforce_calls``, ``api_usage``
+        (``used``, ``limit``), ``error`` (``code``, ``message``), ``mode`` and ``host``.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        self._recorder.flush(STORE_READ_TIMEOUT)
+        return self._reader.history(self.settings.integration_id, limit)
+
+    def fields(self) -> list[dict[str, Any]]:
+        """The Account fields from the describe (the tap's cache when fresh).
+
+        Returns:
+            ``name``, ``label``, ``type``, ``nillable`` and ``can_be_index_field`` per field,
+            in describe order.
+
+        Raises:
+            TapSalesforceError: Salesforce could not be asked (auth, network, ...).
+        """
+        description = schema.ObjectDescription.from_describe(
+            self._runner.describe_client().describe_account()
+        )
+        return [
+            {
+                "name": info.name,
+                "label": info.label,
+                "type": info.type,
+                "nillable": info.nillable,
+                "can_be_index_field": info.can_identify_one and not info.deprecated_and_hidden,
+            }
+            for info in description.fields
+        ]
+
+    def close(self) -> None:
+        """Finish writing the status, stop the workers, close the connections."""
+        if self._closed:
+            return
+        self._closed = True
+        atexit.unregister(self._recorder.close)
+        timeout = self.settings.lookup_timeout + 1.0
+        self._runner.close(timeout)
+        self._recorder.close(STORE_READ_TIMEOUT)
+        self._store_pool.shutdown(wait=True, cancel_futures=True)
+        self._reader.close()
+
+    def __enter__(self) -> Self:
+        """Use as a context manager."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the hook."""
+        self.close()
+
+
+def _without(text: str, value: str) -> str:
+    """``text`` with ``value`` (and its URL-encoded form) replaced by ``<value>``."""
+    if len(value) < 3:  # noqa: PLR2004  (too short to be identifying, too common to replace)
+        return text
+    for form in {value, quote(value, safe=""), quote(value)}:
+        text = text.replace(form, "<value>")
+    return text
