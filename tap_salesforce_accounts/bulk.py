@@ -109,11 +109,14 @@ class QueryJob:
             if locator:
                 params["locator"] = locator
             response = self._client.get(f"{self.path}/results", params=params)
-            reader = csv.reader(io.StringIO(response.content.decode("utf-8"), newline=""))
+            locator = response.headers.get("Sforce-Locator", "null")
+            # Rows are parsed as they are read from the page's bytes: no decoded copy.
+            text = io.TextIOWrapper(io.BytesIO(response.content), encoding="utf-8", newline="")
+            del response
+            reader = csv.reader(text)
             header = next(reader, None)
             if header is not None:
                 yield header, reader
-            locator = response.headers.get("Sforce-Locator", "null")
             # The last page says so with the literal string "null".
             if not locator or locator == "null":
                 return

@@ -32,12 +32,13 @@ Mapping choices, all string-typed unless noted:
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from tap_salesforce_accounts.exceptions import IndexFieldError
 
@@ -495,14 +496,13 @@ def parse_datetime(value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
-def _json_default(value: object) -> object:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return str(value)
+# Decimals stay numbers with every digit they came with; anything else JSON cannot hold
+# becomes its text.
+_JSON_TEXT = msgspec.json.Encoder(enc_hook=str, decimal_format="number")
 
 
 def _as_json_text(value: object) -> str:
-    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    return _JSON_TEXT.encode(value).decode()
 
 
 def make_record_converter(

@@ -36,6 +36,7 @@ from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from types import FrameType
 
     from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
@@ -303,6 +304,12 @@ class TapSalesforceAccounts(Tap):
         stream.write_one(record)
         self.message_writer.flush()  # type: ignore[attr-defined]
         return record
+
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        # The SDK writes the state on SIGTERM/SIGINT: bring the bookmark up to date first.
+        if self._streams is not None:
+            self.account_stream.apply_pending_bookmark()
+        super()._handle_termination(signum, frame)
 
     def check_connection(self) -> schema.FieldInfo:
         """Check the token, the describe and ``index_field``; log what was found.

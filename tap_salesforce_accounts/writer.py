@@ -1,23 +1,31 @@
-"""Singer messages as JSON lines on stdout, encoded by msgspec, flushed per batch."""
+"""Singer messages as JSON lines on stdout, encoded by msgspec, written in large batches."""
 
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+import msgspec
+from singer_sdk.contrib.msgspec import MsgSpecWriter, enc_hook
 from singer_sdk.singerlib import RecordMessage
 
 if TYPE_CHECKING:
+    import datetime as dt
+
     from singer_sdk.singerlib.encoding.simple import Message
+
+# Lines are gathered until this many bytes, then written with one call.
+FLUSH_BYTES: Final = 1 << 20
+_NEWLINE: Final = 10
 
 
 class SingerJsonlWriter(MsgSpecWriter):
-    """The SDK's msgspec writer, without a flush per RECORD.
+    """The SDK's msgspec writer, batching RECORD lines into large writes.
 
-    Records are buffered and flushed with every other message (SCHEMA, STATE), so a
-    target sees each STATE only after the records it covers. Decimals are written as
-    JSON numbers, keeping every digit of currency values.
+    RECORD lines are gathered in memory and written once a megabyte has built up; any
+    other message (SCHEMA, STATE) first writes what was gathered, then itself, then
+    flushes, so a target sees each STATE only after the records it covers. Decimals are
+    written as JSON numbers, keeping every digit of currency values.
 
     Args:
         stream: where lines go (stdout's binary buffer by default).
@@ -27,6 +35,8 @@ class SingerJsonlWriter(MsgSpecWriter):
         """Write to ``stream`` or stdout."""
         super().__init__()
         self._stream = stream
+        self._pending = bytearray()
+        self._encoder = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number")
 
     @property
     def output(self) -> BinaryIO:
@@ -34,12 +44,43 @@ class SingerJsonlWriter(MsgSpecWriter):
         return self._stream if self._stream is not None else sys.stdout.buffer
 
     def write_message(self, message: Message) -> None:
-        """Write one message; flush unless it is a RECORD."""
-        output = self.output
-        output.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
-            output.flush()
+        """Write one message; anything but a RECORD is written and flushed at once."""
+        if isinstance(message, RecordMessage):
+            self._append(message.to_dict())
+            return
+        self._append(message.to_dict())
+        self.flush()
+
+    def write_record(
+        self,
+        stream: str,
+        record: dict[str, Any],
+        version: int | None,
+        time_extracted: dt.datetime,
+    ) -> None:
+        """Write a RECORD message without building a message object (the hot path)."""
+        message: dict[str, Any] = {
+            "type": "RECORD",
+            "stream": stream,
+            "record": record,
+            "time_extracted": time_extracted,
+        }
+        if version is not None:
+            message["version"] = version
+        self._append(message)
+
+    def _append(self, message: dict[str, Any]) -> None:
+        pending = self._pending
+        self._encoder.encode_into(message, pending, -1)
+        pending.append(_NEWLINE)
+        if len(pending) >= FLUSH_BYTES:
+            self.output.write(pending)
+            pending.clear()
 
     def flush(self) -> None:
-        """Flush buffered records."""
-        self.output.flush()
+        """Write every gathered line and flush the stream."""
+        output = self.output
+        if self._pending:
+            output.write(self._pending)
+            self._pending.clear()
+        output.flush()

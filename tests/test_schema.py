@@ -828,7 +828,7 @@ def test_csv_converter_refuses_short_row() -> None:
     [
         pytest.param("json", {"a": [1, Decimal("2.5")]}, '{"a":[1,2.5]}', id="json-object"),
         pytest.param("complexvalue", [True, None], "[true,null]", id="complexvalue-array"),
-        pytest.param("anyType", Decimal("34.0"), "34", id="anytype-number"),
+        pytest.param("anyType", Decimal("34.0"), "34.0", id="anytype-number-keeps-its-digits"),
         pytest.param("anyType", "text", "text", id="anytype-string-kept"),
         pytest.param("json", None, None, id="null-kept"),
     ],
