@@ -14,7 +14,7 @@ from singer_sdk import Stream
 from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
-from singer_sdk.singerlib import RecordMessage, SchemaMessage
+from singer_sdk.singerlib import Metadata, MetadataMapping, RecordMessage, SchemaMessage
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
@@ -71,6 +71,7 @@ class AccountStream(Stream):
         self.description = description
         self._latest_bookmark = None
         self._bookmark_pending = False
+        self._queryable = frozenset(schema.queryable_fields(description))
         self._schema_messages: list[SchemaMessage] | None = None
         self._converter: (
             tuple[tuple[str, ...], Callable[[dict[str, Any]], dict[str, Any]]] | None
@@ -80,13 +81,29 @@ class AccountStream(Stream):
 
     # -- selection -------------------------------------------------------------------------
 
+    @property
+    @override
+    def metadata(self) -> MetadataMapping:
+        """The SDK's metadata, with the fields no query may select marked unsupported."""
+        if self._metadata is None:
+            metadata = super().metadata
+            if self._tap_input_catalog is None:
+                for name in self.schema["properties"]:
+                    if name not in self._queryable:
+                        entry = metadata[("properties", name)]
+                        entry.inclusion = Metadata.InclusionType.UNSUPPORTED
+                        entry.selected_by_default = False
+            return metadata
+        return self._metadata
+
     def selected_fields(self) -> list[str]:
         """The schema properties selected in the catalog, in describe order."""
         mask = self.mask
         return [
             name
             for name in self.schema["properties"]
-            if mask.get(("properties", name), True) or name in self.primary_keys
+            if name in self._queryable
+            and (mask.get(("properties", name), True) or name in self.primary_keys)
         ]
 
     @property

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecWriter, enc_hook
-from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 # Lines are gathered until this many bytes, then written with one call.
 FLUSH_BYTES: Final = 1 << 20
 _NEWLINE: Final = 10
+_SCHEMA_LINES_KEPT: Final = 8
 
 
 class SingerJsonlWriter(MsgSpecWriter):
@@ -36,6 +37,7 @@ class SingerJsonlWriter(MsgSpecWriter):
         super().__init__()
         self._stream = stream
         self._pending = bytearray()
+        self._schema_lines: dict[int, tuple[SchemaMessage, bytes]] = {}
         self._encoder = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number")
 
     @property
@@ -48,7 +50,18 @@ class SingerJsonlWriter(MsgSpecWriter):
         if isinstance(message, RecordMessage):
             self._append(message.to_dict())
             return
-        self._append(message.to_dict())
+        if isinstance(message, SchemaMessage):
+            # Warm lookups write the same SCHEMA message each time; its dict form is a
+            # deep copy of the whole schema, so the encoded line is kept.
+            cached = self._schema_lines.get(id(message))
+            if cached is None or cached[0] is not message:
+                if len(self._schema_lines) >= _SCHEMA_LINES_KEPT:
+                    self._schema_lines.clear()
+                line = self._encoder.encode(message.to_dict()) + b"\n"
+                cached = self._schema_lines[id(message)] = (message, line)
+            self._pending += cached[1]
+        else:
+            self._append(message.to_dict())
         self.flush()
 
     def write_record(

@@ -142,3 +142,30 @@ def test_flattening_lands_compound_parts_as_columns(project: Project) -> None:
     assert with_address
     assert all(r["BillingAddress__city"] == r["BillingCity"] for r in with_address)
     assert all("BillingAddress" not in r for r in with_address)
+
+
+def test_meltano_run_lands_typed_columns_in_duckdb(project: Project) -> None:
+    project.meltano("install", "loader", "target-duckdb")
+    project.meltano("run", "--full-refresh", "tap-salesforce-accounts", "target-duckdb")
+    python = project.path / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
+    query = (
+        "import duckdb, json; c = duckdb.connect('output/accounts.duckdb', read_only=True); "
+        "n = c.execute('select count(*) from salesforce.account').fetchone()[0]; "
+        'types = dict(c.execute("select column_name, data_type from information_schema.columns '
+        "where table_name = 'account'\").fetchall()); print(json.dumps([n, types]))"
+    )
+    result = subprocess.run(
+        [str(python), "-c", query],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    count, types = json.loads(result.stdout)
+    assert count == len(live_ids(project.emulator))
+    assert types["systemmodstamp"].startswith("TIMESTAMP")
+    assert types["annualrevenue"] in {"DOUBLE", "NUMERIC", "DECIMAL"} or types[
+        "annualrevenue"
+    ].startswith("DECIMAL")
+    assert types["isdeleted"] == "BOOLEAN"

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
+from tap_salesforce_accounts.schema import ObjectDescription
+from tap_salesforce_accounts.streams import AccountStream
+from tap_salesforce_accounts.tap import TapSalesforceAccounts
+from tap_salesforce_accounts.writer import SingerJsonlWriter
 from tests.conftest import messages, raw_query, records, run_tap, tap_config
 from tests.emulator import describe
 
@@ -140,3 +147,34 @@ def test_catalog_selection_decides_the_soql_field_list(
     assert set(records(result.stdout)[0]) == {"Id", "Name", "Industry", "SystemModstamp"}
     (query,) = [r for r in emulator.requests() if r["kind"] == "query"]
     assert query["soql"].startswith("SELECT Id, Name, Industry, SystemModstamp FROM Account")
+    assert len([r for r in emulator.requests() if r["kind"] == "describe"]) <= 1
+
+
+def test_fields_no_query_may_select_are_marked_unsupported(config: dict[str, Any]) -> None:
+    tap = TapSalesforceAccounts(config=config, message_writer=SingerJsonlWriter(io.BytesIO()))
+    raw = describe()
+    hidden = {**raw["fields"][3], "name": "Old_Field__c", "deprecatedAndHidden": True}
+    stream = AccountStream(
+        tap,
+        tap.client,
+        ObjectDescription.from_describe({**raw, "fields": [*raw["fields"], hidden]}),
+    )
+    entry = stream.metadata[("properties", "Old_Field__c")]
+    assert entry.inclusion == "unsupported"
+    assert "Old_Field__c" in stream.schema["properties"]
+    assert "Old_Field__c" not in stream.selected_fields()
+    assert "Name" in stream.selected_fields()
+
+
+@pytest.mark.parametrize(
+    ("index_field", "exit_code"), [("Customer_Key__c", 0), ("Description", 7), ("Nope", 7)]
+)
+def test_connection_test_checks_the_index_field(
+    index_field: str, exit_code: int, config: dict[str, Any], tmp_path: Path
+) -> None:
+    result = run_tap({**config, "index_field": index_field}, "--test", tmp_path=tmp_path)
+    assert result.returncode == exit_code, result.stderr
+    if exit_code:
+        assert index_field in result.stderr.strip().splitlines()[-1]
+    else:
+        assert "index_field Customer_Key__c can identify one Account" in result.stderr
