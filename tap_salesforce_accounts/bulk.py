@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from tap_salesforce_accounts.exceptions import SalesforceAPIError
+from tap_salesforce_accounts.readahead import read_ahead
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -102,7 +103,15 @@ class QueryJob:
             delay = min(POLL_MAX_SECONDS, delay * 2)
 
     def result_pages(self) -> Iterator[tuple[list[str], Iterator[list[str]]]]:
-        """Each results page as its CSV header and rows, following ``Sforce-Locator``."""
+        """Each results page as its CSV header and rows, the next page downloading meanwhile."""
+        for content in read_ahead(self._result_bodies(), name="bulk-results"):
+            # Rows are parsed as they are read from the page's bytes: no decoded copy.
+            reader = csv.reader(io.TextIOWrapper(io.BytesIO(content), encoding="utf-8", newline=""))
+            header = next(reader, None)
+            if header is not None:
+                yield header, reader
+
+    def _result_bodies(self) -> Iterator[bytes]:
         locator = ""
         while True:
             params = {"maxRecords": str(RESULTS_PAGE_RECORDS)}
@@ -110,13 +119,7 @@ class QueryJob:
                 params["locator"] = locator
             response = self._client.get(f"{self.path}/results", params=params)
             locator = response.headers.get("Sforce-Locator", "null")
-            # Rows are parsed as they are read from the page's bytes: no decoded copy.
-            text = io.TextIOWrapper(io.BytesIO(response.content), encoding="utf-8", newline="")
-            del response
-            reader = csv.reader(text)
-            header = next(reader, None)
-            if header is not None:
-                yield header, reader
+            yield response.content
             # The last page says so with the literal string "null".
             if not locator or locator == "null":
                 return

@@ -23,13 +23,16 @@ from requests.adapters import HTTPAdapter
 
 from tap_salesforce_accounts.auth import OAUTH_TIMEOUT_SECONDS, OAuthSettings, Token, TokenProvider
 from tap_salesforce_accounts.exceptions import (
+    ApiLimitError,
     ApiUsageThresholdError,
     AuthError,
     ConfigError,
+    InvalidQueryError,
     SalesforceAPIError,
     SessionExpiredError,
     UnavailableError,
     classify,
+    is_retriable,
 )
 
 if TYPE_CHECKING:
@@ -307,7 +310,7 @@ class SalesforceClient:
                         self.tokens.invalidate(token)
                         renewed = True
                         continue
-                    if not isinstance(error, UnavailableError):
+                    if not is_retriable(error):
                         raise error
                     retry_after = _retry_after(response.headers.get("Retry-After"))
             attempt += 1
@@ -460,20 +463,18 @@ def error_from_response(response: requests.Response) -> SalesforceAPIError:
     elif isinstance(body, dict):
         error_code = str(body.get("errorCode") or body.get("error") or "")
         message = str(body.get("message") or body.get("error_description") or "")
-    cls = classify(status, error_code)
+    cls = classify(status, error_code, message)
     said = f"{error_code}: {message}" if error_code else (message or f"HTTP {status}")
     text = f"Salesforce answered HTTP {status} ({said})"
     return cls(_advice(cls, text), status=status, error_code=error_code)
 
 
 def _advice(cls: type[SalesforceAPIError], text: str) -> str:
-    from tap_salesforce_accounts import exceptions  # noqa: PLC0415
-
-    if issubclass(cls, exceptions.ApiLimitError):
+    if issubclass(cls, ApiLimitError):
         return f"{text}: the org's daily API requests are spent; run again after they reset."
-    if issubclass(cls, exceptions.InvalidQueryError):
+    if issubclass(cls, InvalidQueryError):
         return f"{text}: check the selected fields and the user's field access."
-    if issubclass(cls, exceptions.UnavailableError):
+    if issubclass(cls, UnavailableError):
         return f"{text}: Salesforce is unavailable; try again later."
     return text
 

@@ -12,7 +12,6 @@ never contain a secret.
     ├── AuthError                           exit 3   OAuth refused the credentials
     ├── LookupFailedError                            on-demand mode outcomes
     │   ├── AccountNotFoundError            exit 4
-    │   │   └── AccountDeletedError         exit 4   only in the recycle bin
     │   ├── MultipleAccountsError           exit 5
     │   ├── InvalidLookupValueError         exit 6   empty, too long, malformed Id
     │   │   └── MalformedIdError            exit 6
@@ -70,12 +69,6 @@ class AccountNotFoundError(LookupFailedError):
 
     code = "not_found"
     exit_code = 4
-
-
-class AccountDeletedError(AccountNotFoundError):
-    """The only matching Account is deleted (in the recycle bin)."""
-
-    code = "deleted"
 
 
 class MultipleAccountsError(LookupFailedError):
@@ -164,19 +157,28 @@ _BY_ERROR_CODE: dict[str, type[SalesforceAPIError]] = {
 RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
-def classify(status: int, error_code: str = "") -> type[SalesforceAPIError]:
-    """Pick the exception type for a REST error from its status and ``errorCode``.
+def classify(status: int, error_code: str = "", message: str = "") -> type[SalesforceAPIError]:
+    """Pick the exception type for a REST error from its status, ``errorCode`` and message.
 
     The ``errorCode`` wins over the status: a 403 ``REQUEST_LIMIT_EXCEEDED`` is a spent
-    daily allowance, not a permissions problem, and must not be retried.
+    daily allowance ("TotalRequests Limit exceeded."), not a permissions problem, and must
+    not be retried. Salesforce uses the same code for its concurrent long-request limit
+    ("ConcurrentPerOrgLongTxn Limit exceeded"), which clears within seconds; that one, and
+    any 429, is worth a retry.
 
-    >>> classify(403, "REQUEST_LIMIT_EXCEEDED").__name__
+    >>> classify(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.").__name__
     'ApiLimitError'
+    >>> classify(403, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded").__name__
+    'UnavailableError'
+    >>> classify(429, "REQUEST_LIMIT_EXCEEDED").__name__
+    'UnavailableError'
     >>> classify(503).__name__
     'UnavailableError'
     >>> classify(400, "MALFORMED_QUERY").__name__
     'InvalidQueryError'
     """
+    if status == 429 or (error_code == "REQUEST_LIMIT_EXCEEDED" and "Concurrent" in message):  # noqa: PLR2004
+        return UnavailableError
     if error_code in _BY_ERROR_CODE:
         return _BY_ERROR_CODE[error_code]
     if status == 401:  # noqa: PLR2004

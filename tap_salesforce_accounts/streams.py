@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import queue
-import threading
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
@@ -25,6 +23,7 @@ from tap_salesforce_accounts.exceptions import (
     InvalidLookupValueError,
     MultipleAccountsError,
 )
+from tap_salesforce_accounts.readahead import read_ahead
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
@@ -40,7 +39,6 @@ logger = logging.getLogger(__name__)
 STREAM_NAME: Final = "Account"
 REPLICATION_KEY: Final = "SystemModstamp"
 PAGE_SIZE: Final = 2000
-_PAGES_AHEAD: Final = 1
 # api_type auto reads this many Accounts or more through Bulk API 2.0.
 BULK_THRESHOLD: Final = 50_000
 
@@ -206,19 +204,22 @@ class AccountStream(Stream):
                 record = convert(row)
                 yield {name: record.get(name) for name in fields}
 
-    def _query_pages(self, statement: str) -> Generator[list[dict[str, Any]], None, None]:
-        """Pages of a REST query, the next one fetched while the current one is written."""
+    def _query_pages(
+        self, statement: str, *, ahead: bool = True
+    ) -> Generator[list[dict[str, Any]], None, None]:
+        """Pages of a REST query; with ``ahead``, the next one downloads while one is written."""
         path = self._query_path()
         headers = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
 
-        def fetch(url: str | None) -> dict[str, Any]:
-            if url is None:
-                answer = self.client.get_json(path, params={"q": statement}, headers=headers)
-            else:
-                answer = self.client.get_json(url, headers=headers)
-            return answer  # type: ignore[no-any-return]
+        def pages() -> Iterator[list[dict[str, Any]]]:
+            answer = self.client.get_json(path, params={"q": statement}, headers=headers)
+            yield answer.get("records", [])
+            # Follow nextRecordsUrl as Salesforce gives it, with no parameters.
+            while not answer.get("done", True) and answer.get("nextRecordsUrl"):
+                answer = self.client.get_json(answer["nextRecordsUrl"], headers=headers)
+                yield answer.get("records", [])
 
-        yield from _prefetched(fetch)
+        yield from read_ahead(pages(), name="query-pages") if ahead else pages()
 
     def _query_path(self) -> str:
         return self.client.data_path("queryAll" if self.include_deleted else "query")
@@ -296,7 +297,7 @@ class AccountStream(Stream):
         return records[0]
 
     def _first_page(self, statement: str) -> list[dict[str, Any]]:
-        pages = self._query_pages(statement)
+        pages = self._query_pages(statement, ahead=False)
         try:
             return next(pages)
         finally:
@@ -418,51 +419,6 @@ class AccountStream(Stream):
             self._tap.write_message(schema_message)
         for message in self._generate_record_messages(record):
             self._tap.write_message(message)
-
-
-def _prefetched(
-    fetch: Callable[[str | None], dict[str, Any]],
-) -> Generator[list[dict[str, Any]], None, None]:
-    """Follow ``nextRecordsUrl`` in a thread, one page ahead (constant memory)."""
-    first = fetch(None)
-    if first.get("done", True) or not first.get("nextRecordsUrl"):
-        yield first.get("records", [])
-        return
-    pages: queue.Queue[tuple[list[dict[str, Any]] | None, BaseException | None]] = queue.Queue(
-        maxsize=_PAGES_AHEAD
-    )
-    stop = threading.Event()
-
-    def run(next_url: str | None) -> None:
-        try:
-            while next_url and not stop.is_set():
-                page = fetch(next_url)
-                next_url = None if page.get("done", True) else page.get("nextRecordsUrl")
-                pages.put((page.get("records", []), None))
-            pages.put((None, None))
-        except BaseException as exc:  # noqa: BLE001  (handed to the reading thread)
-            pages.put((None, exc))
-
-    worker = threading.Thread(
-        target=run, args=(first["nextRecordsUrl"],), name="query-pages", daemon=True
-    )
-    worker.start()
-    try:
-        yield first.get("records", [])
-        while True:
-            records, error = pages.get()
-            if error is not None:
-                raise error
-            if records is None:
-                return
-            yield records
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                pages.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
 
 
 def _project(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:

@@ -236,6 +236,7 @@ class TapSalesforceAccounts(Tap):
         """
         self._config_path = config_path
         self._client = client
+        self._description: schema.ObjectDescription | None = None
         super().__init__(
             config=config,
             catalog=catalog,
@@ -260,8 +261,12 @@ class TapSalesforceAccounts(Tap):
         return self._client
 
     def describe(self) -> schema.ObjectDescription:
-        """The org's Account description (one describe per client)."""
-        return schema.ObjectDescription.from_describe(self.client.describe_account())
+        """The org's Account description (one describe per client, parsed once)."""
+        if self._description is None:
+            self._description = schema.ObjectDescription.from_describe(
+                self.client.describe_account()
+            )
+        return self._description
 
     def discover_streams(self) -> Sequence[AccountStream]:
         """The one ``Account`` stream, its schema from the describe call."""

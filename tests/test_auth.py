@@ -350,3 +350,19 @@ def test_retries_give_up_with_a_clear_error(fresh_emulator: Emulator, tmp_path: 
     assert "SERVER_UNAVAILABLE" in result.stderr.splitlines()[-1]
     describes = [r for r in fresh_emulator.requests() if r["path"].endswith("/describe")]
     assert len(describes) == 3
+
+
+def test_429_is_retried(fresh_emulator: Emulator, tmp_path: Path) -> None:
+    waits: list[float] = []
+    config = tap_config(fresh_emulator.url, tmp_path / "cache")
+    client = SalesforceClient(
+        OAuthSettings.from_config(config), ClientSettings.from_config(config), sleep=waits.append
+    )
+    fresh_emulator.configure(fail="429:2")
+    path = client.data_path("query")
+    for _ in range(3):
+        client.get_json(path, params={"q": "SELECT Id FROM Account LIMIT 1"})
+    client.close()
+    statuses = [r["status"] for r in fresh_emulator.requests() if r["path"].endswith("/query")]
+    assert statuses.count(200) == 3
+    assert statuses.count(429) == len(waits) >= 1

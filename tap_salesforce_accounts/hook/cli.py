@@ -58,7 +58,6 @@ _ERROR_TYPES: Final = (
     exceptions.ConfigError,
     exceptions.AuthError,
     exceptions.AccountNotFoundError,
-    exceptions.AccountDeletedError,
     exceptions.MultipleAccountsError,
     exceptions.InvalidLookupValueError,
     exceptions.MalformedIdError,

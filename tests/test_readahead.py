@@ -1,0 +1,63 @@
+"""Reading one page ahead in a thread: order, errors, early stop, bounded memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tap_salesforce_accounts.readahead import read_ahead
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+def test_items_arrive_in_order() -> None:
+    assert list(read_ahead(iter(range(100)))) == list(range(100))
+
+
+def test_an_error_in_the_thread_is_raised_in_the_reader() -> None:
+    def failing() -> Iterator[int]:
+        yield 1
+        msg = "page 2 broke"
+        raise RuntimeError(msg)
+
+    reader = read_ahead(failing())
+    assert next(reader) == 1
+    with pytest.raises(RuntimeError, match="page 2 broke"):
+        next(reader)
+
+
+def test_the_producer_stays_at_most_one_item_ahead() -> None:
+    produced: list[int] = []
+
+    def counting() -> Iterator[int]:
+        for i in range(10):
+            produced.append(i)
+            yield i
+
+    reader = read_ahead(counting())
+    assert next(reader) == 0
+    time.sleep(0.3)
+    # One handed over and waiting, one produced and waiting to be handed over.
+    assert len(produced) <= 3
+    reader.close()
+
+
+def test_closing_the_reader_stops_the_thread() -> None:
+    def endless() -> Iterator[int]:
+        i = 0
+        while True:
+            yield i
+            i += 1
+
+    before = threading.active_count()
+    reader = read_ahead(endless(), name="endless")
+    assert next(reader) == 0
+    reader.close()
+    deadline = time.monotonic() + 2
+    while threading.active_count() > before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert threading.active_count() == before
