@@ -16,39 +16,45 @@ _POLL_SECONDS: Final = 0.1
 
 
 class _Producer(threading.Thread):
-    """Takes items from a source and hands them over one at a time."""
+    """Produces the next item only once the reader has taken the previous one."""
 
     def __init__(self, source: Iterator[object], name: str) -> None:
         super().__init__(name=name, daemon=True)
         self.source = source
-        self.items: queue.Queue[object] = queue.Queue(maxsize=1)
+        self.items: queue.SimpleQueue[object] = queue.SimpleQueue()
+        # One slot: an item is produced while the reader works on the one before it, so
+        # at most two are alive at once (a page being written, the next one downloading).
+        self.slot = threading.Semaphore(1)
         self.stopped = threading.Event()
 
-    def hand_over(self, item: object) -> bool:
+    def take(self) -> object:
+        item = self.items.get()
+        self.slot.release()
+        return item
+
+    def _slot_free(self) -> bool:
         while not self.stopped.is_set():
-            try:
-                self.items.put(item, timeout=_POLL_SECONDS)
-            except queue.Full:
-                continue
-            return True
+            if self.slot.acquire(timeout=_POLL_SECONDS):
+                return True
         return False
 
     def run(self) -> None:
         try:
-            for item in self.source:
-                if not self.hand_over(item):
+            while self._slot_free():
+                item = next(self.source, _DONE)
+                self.items.put(item)
+                if item is _DONE:
                     return
-            self.hand_over(_DONE)
         except BaseException as exc:  # noqa: BLE001  (raised again in the reading thread)
-            self.hand_over(exc)
+            self.items.put(exc)
 
 
 def read_ahead(source: Iterator[T], *, name: str = "read-ahead") -> Generator[T, None, None]:
     """Yield ``source``'s items, producing the next one in a thread while one is consumed.
 
-    At most one item waits in the queue besides the one being produced, so memory stays
-    constant. An exception in the thread is raised in the caller; closing the generator
-    stops the thread after its current item.
+    The thread produces an item only after the reader took the previous one, so at most two
+    items are alive at once and memory stays constant. An exception in the thread is
+    raised in the caller; closing the generator stops the thread after its current item.
 
     >>> list(read_ahead(iter(range(5))))
     [0, 1, 2, 3, 4]
@@ -57,7 +63,7 @@ def read_ahead(source: Iterator[T], *, name: str = "read-ahead") -> Generator[T,
     producer.start()
     try:
         while True:
-            item = producer.items.get()
+            item = producer.take()
             if item is _DONE:
                 return
             if isinstance(item, BaseException):

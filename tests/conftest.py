@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.emulator import Emulator, config_for
 
@@ -54,6 +56,22 @@ def fresh_emulator() -> Iterator[Emulator]:
 def config(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
     """A tap config for the shared emulator."""
     return tap_config(emulator.url, tmp_path / "describe-cache")
+
+
+def new_rsa_key_pair() -> tuple[str, str]:
+    """A throwaway RSA key pair as PEM text: (private key, public key)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
 
 
 def write_json(path: Path, data: object) -> Path:

@@ -10,43 +10,31 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tap_salesforce_accounts import exceptions
 from tap_salesforce_accounts.auth import OAuthSettings, jwt_audience
 from tap_salesforce_accounts.client import ClientSettings, SalesforceClient
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import messages, raw_query, records, run_tap, tap_config
+from tests.conftest import messages, new_rsa_key_pair, raw_query, records, run_tap, tap_config
 from tests.emulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, USERNAME, Emulator, config_for
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 
 @pytest.fixture(scope="module")
 def key_pair() -> tuple[str, str]:
-    """A throwaway RSA key pair: the private half signs, the emulator holds the public."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    """The private half signs, the emulator holds the public one."""
+    return new_rsa_key_pair()
 
 
-def client_for(config: dict[str, Any]) -> SalesforceClient:
+def client_for(
+    config: dict[str, Any], sleep: Callable[[float], None] = lambda _: None
+) -> SalesforceClient:
     return SalesforceClient(
-        OAuthSettings.from_config(config),
-        ClientSettings.from_config(config),
-        sleep=lambda _: None,
+        OAuthSettings.from_config(config), ClientSettings.from_config(config), sleep=sleep
     )
 
 
@@ -86,16 +74,12 @@ def test_jwt_signed_by_another_key_is_refused_with_advice(
 ) -> None:
     _, public = key_pair
     fresh_emulator.configure(jwt_public_key_pem=public)
-    other = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
+    other, _ = new_rsa_key_pair()
     config = {
         "client_id": CLIENT_ID,
         "auth_flow": "jwt_bearer",
         "username": USERNAME,
-        "private_key": other.decode(),
+        "private_key": other,
         "login_url": fresh_emulator.url,
     }
     result = run_tap(config, "--discover", tmp_path=tmp_path)
@@ -317,10 +301,7 @@ def test_wrong_login_host_is_named(tmp_path: Path, emulator: Emulator) -> None:
 
 def test_retry_after_is_honoured(fresh_emulator: Emulator, tmp_path: Path) -> None:
     waits: list[float] = []
-    config = tap_config(fresh_emulator.url, tmp_path / "cache")
-    client = SalesforceClient(
-        OAuthSettings.from_config(config), ClientSettings.from_config(config), sleep=waits.append
-    )
+    client = client_for(tap_config(fresh_emulator.url, tmp_path / "cache"), sleep=waits.append)
     fresh_emulator.configure(fail="503:2:3")
     path = client.data_path("query")
     for _ in range(2):
@@ -354,10 +335,7 @@ def test_retries_give_up_with_a_clear_error(fresh_emulator: Emulator, tmp_path: 
 
 def test_429_is_retried(fresh_emulator: Emulator, tmp_path: Path) -> None:
     waits: list[float] = []
-    config = tap_config(fresh_emulator.url, tmp_path / "cache")
-    client = SalesforceClient(
-        OAuthSettings.from_config(config), ClientSettings.from_config(config), sleep=waits.append
-    )
+    client = client_for(tap_config(fresh_emulator.url, tmp_path / "cache"), sleep=waits.append)
     fresh_emulator.configure(fail="429:2")
     path = client.data_path("query")
     for _ in range(3):

@@ -8,10 +8,7 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from tests.conftest import BIN, TAP, raw_query, tap_config, write_json
+from tests.conftest import BIN, TAP, new_rsa_key_pair, raw_query, tap_config, write_json
 from tests.emulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, USERNAME, Emulator
 
 if TYPE_CHECKING:
@@ -43,17 +40,7 @@ def every_file_under(path: Path) -> str:
 
 
 def test_no_command_prints_logs_or_stores_a_secret(tmp_path: Path) -> None:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    private, public = new_rsa_key_pair()
     with Emulator(accounts=50, seed=4, jwt_public_key_pem=public) as emulator:
         account = raw_query(emulator.url, "SELECT Id FROM Account LIMIT 1")[0]["Id"]
         config = tap_config(
