@@ -290,6 +290,16 @@ def select(
     return check_length(" ".join(parts))
 
 
+def select_count(sobject: str = "Account", *, where: str | None = None) -> str:
+    """``SELECT COUNT() FROM sobject [WHERE ...]``: the answer's ``totalSize`` is the count.
+
+    >>> select_count(where=ge("SystemModstamp", date(2024, 1, 2)))
+    'SELECT COUNT() FROM Account WHERE SystemModstamp >= 2024-01-02'
+    """
+    statement = f"SELECT COUNT() FROM {check_identifier(sobject)}"  # noqa: S608  (checked name)
+    return check_length(f"{statement} WHERE {where}" if where else statement)
+
+
 def _compare(field: str, operator: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
     return f"{check_identifier(field)} {operator} {quote(value)}"
 

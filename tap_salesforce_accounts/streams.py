@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote as url_quote
@@ -20,6 +19,7 @@ from tap_salesforce_accounts import bulk, ids, schema, soql
 from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
     AccountNotFoundError,
+    ConfigError,
     InvalidLookupValueError,
     MultipleAccountsError,
 )
@@ -55,8 +55,6 @@ class AccountStream(Stream):
     replication_key = REPLICATION_KEY
     is_sorted = True
     TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
-    _latest_bookmark: str | None
-    _bookmark_pending: bool
 
     def __init__(
         self,
@@ -67,7 +65,7 @@ class AccountStream(Stream):
         """Build the stream from the org's Account describe."""
         self.client = client
         self.description = description
-        self._latest_bookmark = None
+        self._latest_bookmark: str | None = None
         self._bookmark_pending = False
         self._queryable = frozenset(schema.queryable_fields(description))
         self._schema_messages: list[SchemaMessage] | None = None
@@ -151,7 +149,14 @@ class AccountStream(Stream):
         start = self.get_starting_replication_key_value(context)
         if not start:
             return None
-        since = _parse_timestamp(str(start))
+        try:
+            since = schema.parse_datetime(str(start))
+        except ValueError:
+            msg = (
+                f"the bookmark or start_date {str(start)[:40]!r} is not a datetime: fix the "
+                "state's replication_key_value or start_date (e.g. 2024-01-01T00:00:00Z)."
+            )
+            raise ConfigError(msg) from None
         # >=, not >: records sharing the bookmark's timestamp may not all have been
         # delivered; a few repeats (at-least-once) beat a lost Account.
         self.logger.info("Reading Accounts with %s >= %s", REPLICATION_KEY, since.isoformat())
@@ -167,7 +172,7 @@ class AccountStream(Stream):
         resource = "queryAll" if self.include_deleted else "query"
         answer = self.client.get_json(
             self.client.data_path(resource),
-            params={"q": "SELECT COUNT() FROM Account" + (f" WHERE {where}" if where else "")},  # noqa: S608  (where is built by soql)
+            params={"q": soql.select_count(where=where)},
         )
         count = int(answer.get("totalSize", 0))
         use_bulk = count >= threshold
@@ -429,14 +434,6 @@ def _path_safe(value: str) -> bool:
     # Salesforce resolves the External ID path before decoding it: a "/" (even as %2F),
     # "." or ".." segment can route elsewhere, so such values go through SOQL instead.
     return "/" not in value and "\\" not in value and value not in {".", ".."}
-
-
-def _parse_timestamp(value: str) -> dt.datetime:
-    # Salesforce writes "+0000" (no colon), which fromisoformat reads since Python 3.11.
-    parsed = dt.datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
 
 
 def _show(value: str) -> str:

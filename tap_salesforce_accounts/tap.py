@@ -290,9 +290,10 @@ class TapSalesforceAccounts(Tap):
         try:
             self.sync_all()
         except ApiUsageThresholdError:
-            # Stop cleanly: the records written so far are covered by the state below.
-            self.account_stream.finalize_state_progress_markers()
-            self._state_writer.write_state(self.state)
+            # Stop cleanly: a last STATE covers every record written so far.
+            stream = self.account_stream
+            stream.apply_pending_bookmark()
+            stream.finalize_state_progress_markers()
             raise
 
     def sync_one(self, value: str) -> dict[str, Any]:

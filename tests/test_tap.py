@@ -178,3 +178,15 @@ def test_connection_test_checks_the_index_field(
         assert index_field in result.stderr.strip().splitlines()[-1]
     else:
         assert "index_field Customer_Key__c can identify one Account" in result.stderr
+
+
+def test_a_malformed_bookmark_is_a_config_error(config: dict[str, Any], tmp_path: Path) -> None:
+    state = {
+        "bookmarks": {
+            "Account": {"replication_key": "SystemModstamp", "replication_key_value": "yesterday"}
+        }
+    }
+    result = run_tap(config, tmp_path=tmp_path, state=state)
+    assert result.returncode == 2
+    assert "'yesterday' is not a datetime" in result.stderr.strip().splitlines()[-1]
+    assert records(result.stdout) == []
