@@ -320,11 +320,9 @@ class TokenProvider:
                 issued_at=int(body.get("issued_at") or 0) / 1000,
             )
         except (KeyError, ValueError):
-            msg = (
-                f"login_url {settings.login_url} answered the token request without an "
-                "access_token and instance_url: check login_url points at Salesforce."
-            )
-            raise AuthError(msg) from None
+            raise _not_salesforce(settings.login_url, "no access_token and instance_url") from None
+        if urlsplit(token.instance_url).scheme not in {"https", "http"}:
+            raise _not_salesforce(settings.login_url, "an instance_url that is not a URL")
         rotated = body.get("refresh_token")
         if settings.auth_flow == "refresh_token" and rotated and rotated != settings.refresh_token:
             # Refresh token rotation: the old token stops working, so keep the new one.
@@ -342,17 +340,21 @@ class TokenProvider:
                 flow, str(body["error"]), str(body.get("error_description") or "")
             )
             return AuthError(message)
-        if response.status_code >= 500:  # noqa: PLR2004
+        if response.status_code >= 500 and response.status_code != 501:  # noqa: PLR2004
             return UnavailableError(
                 f"Salesforce's login host {self._settings.login_url} answered HTTP "
                 f"{response.status_code}: try again later.",
                 status=response.status_code,
             )
-        return AuthError(
-            f"login_url {self._settings.login_url} does not answer as a Salesforce login host "
-            f"(HTTP {response.status_code} to {TOKEN_PATH}): use https://login.salesforce.com, "
-            "https://test.salesforce.com or your My Domain URL."
-        )
+        return _not_salesforce(self._settings.login_url, f"HTTP {response.status_code}")
+
+
+def _not_salesforce(login_url: str, said: str) -> ConfigError:
+    return ConfigError(
+        f"login_url {login_url} does not answer as a Salesforce login host ({said} to "
+        f"{TOKEN_PATH}): use https://login.salesforce.com, https://test.salesforce.com or "
+        "your My Domain URL."
+    )
 
 
 def _json_or_none(response: requests.Response) -> object:

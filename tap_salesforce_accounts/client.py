@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 logger = logging.getLogger(__name__)
+# urllib3 logs every request line at DEBUG, query string included, and a query string can
+# hold a customer's value: its connection pool logs from INFO up only.
+logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
 DEFAULT_API_VERSION: Final = "62.0"
 DEFAULT_REQUEST_TIMEOUT: Final = 120.0
@@ -98,30 +101,81 @@ class ClientSettings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ClientSettings:
-        """Read and check the client settings.
+        """Read and check the client settings; a missing or null one takes its default.
 
         Raises:
-            ConfigError: a value is out of range.
+            ConfigError: a value has the wrong type or is out of range.
         """
         version = str(config.get("api_version") or DEFAULT_API_VERSION).removeprefix("v")
         if not _VERSION.match(version):
             msg = f"api_version {version!r} is not a Salesforce API version: use e.g. '62.0'."
             raise ConfigError(msg)
-        percent = config.get("max_api_usage_percent")
-        if percent is not None and not 0 < float(percent) <= 100:  # noqa: PLR2004
-            msg = f"max_api_usage_percent {percent} is out of range: use a number in (0, 100]."
-            raise ConfigError(msg)
+        percent = optional_number(config, "max_api_usage_percent", low=0, high=100)
         cache_dir = config.get("describe_cache_dir")
         return cls(
             api_version=version,
-            request_timeout=float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT),
-            max_retries=int(config.get("max_retries", DEFAULT_MAX_RETRIES)),
-            max_api_usage_percent=None if percent is None else float(percent),
+            request_timeout=number_setting(
+                config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, low=0
+            ),
+            max_retries=int(
+                number_setting(config, "max_retries", DEFAULT_MAX_RETRIES, low=-1, whole=True)
+            ),
+            max_api_usage_percent=percent,
             describe_cache_dir=default_cache_dir() if cache_dir is None else _cache_path(cache_dir),
-            describe_cache_max_age=float(
-                config.get("describe_cache_max_age_seconds", DEFAULT_DESCRIBE_MAX_AGE)
+            describe_cache_max_age=number_setting(
+                config, "describe_cache_max_age_seconds", DEFAULT_DESCRIBE_MAX_AGE, low=-1
             ),
         )
+
+
+def optional_number(
+    config: Mapping[str, Any],
+    key: str,
+    *,
+    low: float,
+    high: float | None = None,
+    whole: bool = False,
+) -> float | None:
+    """A numeric setting checked to lie in (low, high]; None when missing or null.
+
+    Numbers may arrive as text (from environment variables).
+
+    Raises:
+        ConfigError: the value is not a number or is out of range.
+
+    >>> optional_number({"request_timeout": "30"}, "request_timeout", low=0)
+    30.0
+    >>> optional_number({}, "max_api_usage_percent", low=0, high=100) is None
+    True
+    """
+    value = config.get(key)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    in_range = low < number and (high is None or number <= high)
+    if not in_range or (whole and not number.is_integer()):
+        kind = "a whole number" if whole else "a number"
+        bounds = f"in ({low:g}, {high:g}]" if high is not None else f"above {low:g}"
+        msg = f"{key} {value!r} is not valid: use {kind} {bounds}."
+        raise ConfigError(msg)
+    return number
+
+
+def number_setting(  # noqa: PLR0913
+    config: Mapping[str, Any],
+    key: str,
+    default: float,
+    *,
+    low: float,
+    high: float | None = None,
+    whole: bool = False,
+) -> float:
+    """A numeric setting, ``default`` when missing or null; see :func:`optional_number`."""
+    number = optional_number(config, key, low=low, high=high, whole=whole)
+    return default if number is None else number
 
 
 def _cache_path(value: object) -> Path | None:
@@ -485,8 +539,12 @@ def _retry_after(value: str | None) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None  # an unreadable Retry-After falls back to the usual backoff
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def _display(path: str) -> str:

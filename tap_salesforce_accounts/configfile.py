@@ -6,12 +6,34 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tap_salesforce_accounts.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+
+def read_json_object(source: Path | TextIO, what: str) -> dict[str, Any]:
+    """A JSON object from a file path or an open file.
+
+    Raises:
+        ConfigError: the file cannot be read, is not JSON, or is not a JSON object.
+    """
+    name = str(source) if isinstance(source, Path) else getattr(source, "name", "input")
+    try:
+        text = source.read_text(encoding="utf-8") if isinstance(source, Path) else source.read()
+        data = json.loads(text)
+    except OSError as exc:
+        msg = f"cannot read the {what} {name} ({exc.strerror}): check the path."
+        raise ConfigError(msg) from None
+    except ValueError as exc:
+        msg = f"the {what} {name} is not valid JSON ({exc})."
+        raise ConfigError(msg) from None
+    if not isinstance(data, dict):
+        msg = f"the {what} {name} must hold a JSON object."
+        raise ConfigError(msg)
+    return data
 
 
 def write_config_value(path: Path, key: str, value: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote as url_quote
@@ -22,6 +23,7 @@ from tap_salesforce_accounts.exceptions import (
     ConfigError,
     InvalidLookupValueError,
     MultipleAccountsError,
+    SalesforceAPIError,
 )
 from tap_salesforce_accounts.readahead import read_ahead
 from tap_salesforce_accounts.writer import SingerJsonlWriter
@@ -137,7 +139,7 @@ class AccountStream(Stream):
                 f"selecting {len(fields)} fields is too long for a REST query and the Bulk "
                 "API 2.0 job failed: deselect fields in the catalog."
             )
-            raise InvalidLookupValueError(msg)
+            raise SalesforceAPIError(msg, error_code="URI_TOO_LONG")
         convert = schema.make_record_converter(self.description, fields)
         for page in self._query_pages(statement):
             # Popping frees each record once written: a page is ~10 MB of objects.
@@ -150,13 +152,18 @@ class AccountStream(Stream):
         if not start:
             return None
         try:
-            since = schema.parse_datetime(str(start))
+            since = schema.parse_datetime(str(start)).astimezone(dt.UTC)
         except ValueError:
             msg = (
                 f"the bookmark or start_date {str(start)[:40]!r} is not a datetime: fix the "
                 "state's replication_key_value or start_date (e.g. 2024-01-01T00:00:00Z)."
             )
             raise ConfigError(msg) from None
+        state = self.get_context_state(context)
+        if state.get("replication_key_value"):
+            # Bookmarks are compared as text with the records' values, so one written in
+            # another RFC 3339 form ("Z", another offset) is put in the records' form.
+            state["replication_key_value"] = since.isoformat(timespec="milliseconds")
         # >=, not >: records sharing the bookmark's timestamp may not all have been
         # delivered; a few repeats (at-least-once) beat a lost Account.
         self.logger.info("Reading Accounts with %s >= %s", REPLICATION_KEY, since.isoformat())
@@ -168,7 +175,7 @@ class AccountStream(Stream):
             return api_type == "bulk"
         # One small call decides: Bulk API 2.0 pays a job's setup and polling, which only
         # large extractions earn back.
-        threshold = int(self.config.get("bulk_threshold") or BULK_THRESHOLD)
+        threshold = int(self.config.get("bulk_threshold", BULK_THRESHOLD))
         resource = "queryAll" if self.include_deleted else "query"
         answer = self.client.get_json(
             self.client.data_path(resource),
@@ -254,6 +261,8 @@ class AccountStream(Stream):
         fields = self.selected_fields()
         if field.name == "Id":
             value = ids.normalize_account_id(value)
+        else:
+            soql.quote(value)  # refuses values Salesforce cannot compare (over 4,000 characters)
         if self.include_deleted:
             # Deleted Accounts are reachable only through queryAll.
             record = self._lookup_by_query(field.name, value, fields)
@@ -409,6 +418,11 @@ class AccountStream(Stream):
     def _write_state_message(self) -> None:
         self.apply_pending_bookmark()
         super()._write_state_message()
+        # The SDK skips a STATE equal to the last one written; the records before it must
+        # reach the target all the same.
+        writer = self._tap.message_writer
+        if isinstance(writer, SingerJsonlWriter):
+            writer.flush()
 
     @override
     def _finalize_state(self, state: dict[str, Any] | None = None) -> None:

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import sys
+import warnings
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.plugin_base import SingerCommand
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.plugin_base import SingerCommand, _ConfigInput
 from singer_sdk.tap_base import CliTestOptionValue
 
-from tap_salesforce_accounts import schema
+from tap_salesforce_accounts import ids, schema
 from tap_salesforce_accounts.auth import DEFAULT_LOGIN_URL, OAuthSettings
 from tap_salesforce_accounts.client import (
     DEFAULT_API_VERSION,
@@ -25,13 +30,13 @@ from tap_salesforce_accounts.client import (
     ClientSettings,
     SalesforceClient,
 )
-from tap_salesforce_accounts.configfile import write_config_value
+from tap_salesforce_accounts.configfile import read_json_object, write_config_value
 from tap_salesforce_accounts.exceptions import (
     ApiUsageThresholdError,
     ConfigError,
     TapSalesforceError,
 )
-from tap_salesforce_accounts.streams import AccountStream
+from tap_salesforce_accounts.streams import BULK_THRESHOLD, AccountStream
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROGRAM: Final = "tap-salesforce-accounts"
+# Set to "json" (the session hook's subprocess mode does) to get errors as JSON lines.
+ERROR_FORMAT_VARIABLE: Final = "TAP_SALESFORCE_ACCOUNTS_ERROR_FORMAT"
 
 SETTINGS = th.PropertiesList(
     th.Property(
@@ -134,7 +141,7 @@ SETTINGS = th.PropertiesList(
     th.Property(
         "bulk_threshold",
         th.IntegerType,
-        default=50_000,
+        default=BULK_THRESHOLD,
         description="With api_type auto: read through Bulk API 2.0 when at least this many "
         "Accounts are to be read (one COUNT() query decides).",
     ),
@@ -304,8 +311,10 @@ class TapSalesforceAccounts(Tap):
         Returns:
             The record as written.
         """
-        stream = self.account_stream
         index_field = str(self.config.get("index_field") or "Id")
+        if index_field.lower() == "id":
+            ids.normalize_account_id(value)  # a malformed Id costs no call, not even a token
+        stream = self.account_stream
         record = stream.lookup(value, index_field)
         stream.write_one(record)
         self.message_writer.flush()  # type: ignore[attr-defined]
@@ -374,8 +383,8 @@ class TapSalesforceAccounts(Tap):
         about: bool = False,
         about_format: str | None = None,
         config: Any = None,  # noqa: ANN401
-        state: Any = None,  # noqa: ANN401
-        catalog: Any = None,  # noqa: ANN401
+        state: TextIO | None = None,
+        catalog: TextIO | None = None,
         account_id: str | None = None,
     ) -> None:
         """Run the tap from the command line."""
@@ -384,12 +393,16 @@ class TapSalesforceAccounts(Tap):
         settings: dict[str, Any] = dict(config.config) if config is not None else {}
         if account_id is not None:
             settings["account_id"] = account_id
+        value = settings.get("account_id")
+        if value is not None and str(settings.get("index_field") or "Id").lower() == "id":
+            # Building the tap fetches a token and the describe: check the Id first.
+            ids.normalize_account_id(str(value))
         ctx = click.get_current_context()
         paths = [p for p in ctx.meta.get("config_paths", ()) if p != "ENV"]
         tap = cls(
             config=settings,
-            state=None if state is None else json.loads(state.read()),
-            catalog=None if catalog is None else json.loads(catalog.read()),
+            state=None if state is None else read_state(state),
+            catalog=None if catalog is None else read_catalog(catalog),
             parse_env_config=bool(config is not None and config.parse_env),
             validate_config=True,
             config_path=Path(paths[-1]) if paths else None,
@@ -397,31 +410,82 @@ class TapSalesforceAccounts(Tap):
         tap.run()
 
     @classmethod
-    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
-        """``--test``: check the connection and ``index_field`` before the SDK's test."""
-        if value != CliTestOptionValue.Disabled.value:
-            config = ctx.params.get("config")
-            tap = cls(
-                config=dict(config.config) if config is not None else {},
-                parse_env_config=bool(config is not None and config.parse_env),
-            )
-            tap.check_connection()
-        super().cb_test(ctx, param, value)
+    def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:  # noqa: ARG003, FBT001
+        """``--discover``, with the config checked: the catalog depends on the org."""
+        if not value:
+            return
+        config = ctx.params.get("config")
+        tap = cls(
+            config=dict(config.config) if config is not None else {},
+            parse_env_config=bool(config is not None and config.parse_env),
+            setup_mapper=False,
+        )
+        tap.run_discovery()
+        ctx.exit()
+
+    @classmethod
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:  # noqa: ARG003
+        """``--test``: check the token, the describe and ``index_field``, then the SDK's test."""
+        if value == CliTestOptionValue.Disabled.value:
+            return
+        config = ctx.params.get("config")
+        tap = cls(
+            config=dict(config.config) if config is not None else {},
+            parse_env_config=bool(config is not None and config.parse_env),
+        )
+        tap.check_connection()
+        if value == CliTestOptionValue.Schema.value:
+            tap.write_schemas()
+        else:
+            tap.run_connection_test()
+        ctx.exit()
 
     @classmethod
     def cb_config(
         cls,
         ctx: click.Context,
-        param: click.Parameter,
+        param: click.Parameter,  # noqa: ARG003
         value: tuple[str, ...],
     ) -> Any:  # noqa: ANN401
-        """Remember the config files, so a rotated refresh token can be written back."""
+        """Read the config files (one-line errors), remembering them for token write-back."""
         ctx.meta["config_paths"] = value
-        return super().cb_config(ctx, param, value)  # type: ignore[arg-type]
+        settings: dict[str, Any] = {}
+        for path in value:
+            if path != "ENV":
+                settings |= read_json_object(Path(path), "config file")
+        return _ConfigInput(config=settings, parse_env="ENV" in value)
+
+    @classproperty
+    def _env_var_config(cls) -> dict[str, Any]:  # noqa: N805
+        # The SDK reads integers and booleans from environment variables but leaves
+        # numbers as text; request_timeout=2.5 must work there too.
+        schema_ = cls.config_jsonschema
+        cls.append_builtin_config(schema_)
+        found = parse_environment_config(schema_, cls._env_var_prefix)
+        properties = schema_.get("properties", {})
+        for key, value in found.items():
+            declared = properties.get(key, {}).get("type")
+            types = declared if isinstance(declared, list) else [declared]
+            if isinstance(value, str) and "number" in types:
+                with contextlib.suppress(ValueError):
+                    found[key] = float(value)
+        return found
 
 
 class _TapCommand(SingerCommand):
     """Turns the tap's errors into one line on stderr and the documented exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
+        # As the SDK's SingerCommand.invoke, except that an invalid config is one line and
+        # exit 2, not a list of log lines and exit 1.
+        logging.captureWarnings(capture=True)
+        warnings.filterwarnings("once", category=DeprecationWarning)
+        sys.excepthook = self.excepthook
+        try:
+            return click.Command.invoke(self, ctx)
+        except ConfigValidationError as exc:
+            report_error(config_validation_error(exc))
+            ctx.exit(ConfigError.exit_code)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
         try:
@@ -430,12 +494,50 @@ class _TapCommand(SingerCommand):
             report_error(exc)
             sys.exit(exc.exit_code)
         except ConfigValidationError as exc:
-            problems = "; ".join(str(e) for e in exc.errors) or str(exc)
-            report_error(ConfigError(f"the config is invalid: {problems}."))
+            report_error(config_validation_error(exc))
             sys.exit(ConfigError.exit_code)
 
 
+def config_validation_error(exc: ConfigValidationError) -> ConfigError:
+    """One line out of the SDK's list of settings problems."""
+    problems = "; ".join(str(e) for e in exc.errors) or str(exc)
+    return ConfigError(f"the config is invalid: {problems}; see --about for the settings.")
+
+
 def report_error(exc: TapSalesforceError) -> None:
-    """Write the one-line error message to stderr."""
-    sys.stderr.write(f"{PROGRAM}: error: {exc.message}\n")
+    """Write the one-line error to stderr (as JSON when the session hook runs the tap)."""
+    if os.environ.get(ERROR_FORMAT_VARIABLE) == "json":
+        line = json.dumps({"error": {"code": exc.code, "message": exc.message}})
+    else:
+        line = f"{PROGRAM}: error: {exc.message}"
+    sys.stderr.write(line + "\n")
     sys.stderr.flush()
+
+
+def read_state(handle: TextIO) -> dict[str, Any]:
+    """A Singer state from ``--state``.
+
+    Raises:
+        ConfigError: it is not a JSON object whose ``bookmarks`` (if any) is an object.
+    """
+    state = read_json_object(handle, "state file")
+    if not isinstance(state.get("bookmarks", {}), dict):
+        msg = f"the state file {handle.name} has no bookmarks object: pass a state the tap wrote."
+        raise ConfigError(msg)
+    return state
+
+
+def read_catalog(handle: TextIO) -> dict[str, Any]:
+    """A Singer catalog from ``--catalog``.
+
+    Raises:
+        ConfigError: it is not a JSON object with a ``streams`` list.
+    """
+    catalog = read_json_object(handle, "catalog file")
+    if not isinstance(catalog.get("streams"), list):
+        msg = (
+            f"the catalog file {handle.name} has no streams list: start from the output of "
+            "--discover."
+        )
+        raise ConfigError(msg)
+    return catalog

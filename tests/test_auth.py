@@ -295,7 +295,7 @@ def test_auth_failures_say_what_to_do(
 def test_wrong_login_host_is_named(tmp_path: Path, emulator: Emulator) -> None:
     config = tap_config(emulator.url + "/not-salesforce", tmp_path / "cache")
     result = run_tap(config, "--discover", tmp_path=tmp_path)
-    assert result.returncode == 3
+    assert result.returncode == 2
     assert "does not answer as a Salesforce login host" in result.stderr.splitlines()[-1]
 
 

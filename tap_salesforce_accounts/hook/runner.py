@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
 import shutil
 import signal
 import subprocess
@@ -35,10 +36,11 @@ from singer_sdk.singerlib import RecordMessage, SchemaMessage
 from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 from tap_salesforce_accounts import exceptions
+from tap_salesforce_accounts.client import ClientSettings
 from tap_salesforce_accounts.configfile import write_config_value, write_json_private
 from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
 from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, ErrorInfo, dumps, loads
-from tap_salesforce_accounts.tap import TapSalesforceAccounts
+from tap_salesforce_accounts.tap import ERROR_FORMAT_VARIABLE, TapSalesforceAccounts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -64,7 +66,19 @@ EXIT_CODES: Final[dict[int, str]] = {
     exceptions.UnavailableError.exit_code: exceptions.UnavailableError.code,
     exceptions.SalesforceAPIError.exit_code: exceptions.SalesforceAPIError.code,
 }
-_ERROR_PREFIX: Final = f"{TapSalesforceAccounts.name}: error: "
+
+
+def _reported_error(stderr: bytes) -> ErrorInfo | None:
+    """The error the child tap reported as a JSON line (``ERROR_FORMAT_VARIABLE=json``)."""
+    for line in reversed(stderr.decode("utf-8", "replace").splitlines()):
+        if not line.startswith('{"error"'):
+            continue
+        try:
+            said = loads(line)["error"]
+            return ErrorInfo(str(said["code"]), str(said["message"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -105,15 +119,10 @@ def tuned_config(config: Mapping[str, Any], timeout: float) -> dict[str, Any]:
     One HTTP wait may not outlast the deadline, and retries are few: a retry that cannot
     finish in time only keeps a worker busy after the caller got its answer.
     """
-    from tap_salesforce_accounts.client import (  # noqa: PLC0415
-        DEFAULT_MAX_RETRIES,
-        DEFAULT_REQUEST_TIMEOUT,
-    )
-
+    settings = ClientSettings.from_config(config)  # checks the values first
     tuned = dict(config)
-    request_timeout = float(config.get("request_timeout") or DEFAULT_REQUEST_TIMEOUT)
-    tuned["request_timeout"] = min(request_timeout, timeout)
-    tuned["max_retries"] = min(int(config.get("max_retries", DEFAULT_MAX_RETRIES)), 2)
+    tuned["request_timeout"] = min(settings.request_timeout, timeout)
+    tuned["max_retries"] = min(settings.max_retries, 2)
     tuned.pop("account_id", None)
     return tuned
 
@@ -396,6 +405,7 @@ class SubprocessRunner:
                 timeout=max(timeout, 0.001),
                 check=False,
                 stdin=subprocess.DEVNULL,
+                env={**os.environ, ERROR_FORMAT_VARIABLE: "json"},
             )
         except subprocess.TimeoutExpired:
             return Attempt("error", error=timeout_error(timeout))
@@ -416,19 +426,15 @@ class SubprocessRunner:
         return self._read(completed, synced_at)
 
     def _read(self, completed: subprocess.CompletedProcess[bytes], synced_at: float) -> Attempt:
-        stderr = completed.stderr.decode("utf-8", "replace")
-        said = [
-            line.removeprefix(_ERROR_PREFIX)
-            for line in stderr.splitlines()
-            if line.startswith(_ERROR_PREFIX)
-        ]
         code = completed.returncode
         if code != 0:
-            error_code = EXIT_CODES.get(code, INTERNAL_CODE)
-            if error_code == exceptions.AccountNotFoundError.code:
+            error = _reported_error(completed.stderr) or ErrorInfo(
+                EXIT_CODES.get(code, INTERNAL_CODE),
+                f"{TapSalesforceAccounts.name} exited with {code}.",
+            )
+            if error.code == exceptions.AccountNotFoundError.code:
                 return Attempt("not_found")
-            message = said[-1] if said else f"{TapSalesforceAccounts.name} exited with {code}."
-            return Attempt("error", error=ErrorInfo(error_code, message))
+            return Attempt("error", error=error)
         schema_seen = False
         record: dict[str, Any] | None = None
         for line in completed.stdout.splitlines():

@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import dataclasses
-import json
 import logging
 import math
 import socket
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Self
 from urllib.parse import quote
 
 from tap_salesforce_accounts import exceptions, schema
+from tap_salesforce_accounts.configfile import read_json_object
 from tap_salesforce_accounts.exceptions import ConfigError
 from tap_salesforce_accounts.hook.recorder import Recorder, StoreWarnings
 from tap_salesforce_accounts.hook.result import (
@@ -180,18 +180,7 @@ def load_config(
         settings = dict(config)
     else:
         path = Path(config)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            msg = f"cannot read the config file {path} ({exc.strerror}): check the path."
-            raise ConfigError(msg) from None
-        except ValueError as exc:
-            msg = f"the config file {path} is not valid JSON ({exc})."
-            raise ConfigError(msg) from None
-        if not isinstance(data, dict):
-            msg = f"the config file {path} must hold a JSON object."
-            raise ConfigError(msg)
-        settings = data
+        settings = read_json_object(path, "config file")
     if parse_env_config:
         env: dict[str, Any] = TapSalesforceAccounts._env_var_config  # noqa: SLF001  (the SDK's reader)
         settings.update(env)
@@ -393,7 +382,7 @@ class SessionHook:
             api_limit=usage.limit if usage is not None else None,
             error_code=error.code if error is not None else None,
             # The looked-up value can be customer data: the store keeps a placeholder.
-            error_message=_without(error.message, value) if error is not None else None,
+            error_message=_stored_message(error, value) if error is not None else None,
             good_key=good_key,
             good_fields=good_fields,
             good_synced_at=good_synced,
@@ -495,6 +484,23 @@ class SessionHook:
     ) -> None:
         """Close the hook."""
         self.close()
+
+
+# Messages about the lookup value itself quote it (shortened, escaped): the store keeps
+# these instead, so that no form of a customer's value lands in it.
+_VALUE_FREE_MESSAGES: Final = {
+    exceptions.MalformedIdError.code: "the lookup value is not a well-formed Account Id.",
+    exceptions.InvalidLookupValueError.code: (
+        "the lookup value cannot be sent to Salesforce (empty, or over 4,000 characters)."
+    ),
+    exceptions.MultipleAccountsError.code: (
+        "several Accounts match the lookup value: the index field must identify one."
+    ),
+}
+
+
+def _stored_message(error: ErrorInfo, value: str) -> str:
+    return _VALUE_FREE_MESSAGES.get(error.code) or _without(error.message, value)
 
 
 def _without(text: str, value: str) -> str:
