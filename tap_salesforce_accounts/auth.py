@@ -309,7 +309,7 @@ class TokenProvider:
                 "https://test.salesforce.com."
             )
             raise UnavailableError(msg) from None
-        body = _json_or_none(response)
+        body = json_or_none(response)
         if response.status_code != 200 or not isinstance(body, dict):  # noqa: PLR2004
             raise self._error(response, body)
         try:
@@ -357,7 +357,8 @@ def _not_salesforce(login_url: str, said: str) -> ConfigError:
     )
 
 
-def _json_or_none(response: requests.Response) -> object:
+def json_or_none(response: requests.Response) -> object:
+    """The response's JSON body, or None when it has none."""
     try:
         return response.json()
     except ValueError:
@@ -381,7 +382,7 @@ def revoke_token(login_url: str, token: str, session: requests.Session) -> None:
         msg = f"cannot reach login_url {login_url} ({type(exc).__name__}): check the URL."
         raise UnavailableError(msg) from None
     if response.status_code != 200:  # noqa: PLR2004
-        body = _json_or_none(response)
+        body = json_or_none(response)
         said = body.get("error_description", "") if isinstance(body, dict) else ""
         msg = f"Salesforce did not revoke the token (HTTP {response.status_code} {said})."
         raise AuthError(msg)

@@ -64,6 +64,7 @@ from tap_salesforce_accounts.auth import (
     OAUTH_TIMEOUT_SECONDS,
     TOKEN_PATH,
     describe_oauth_error,
+    json_or_none,
     revoke_token,
 )
 from tap_salesforce_accounts.configfile import write_json_private
@@ -638,7 +639,7 @@ class _Connection:
                 "authorization code: check the network and run the command again."
             )
             raise UnavailableError(msg) from None
-        body = _json_or_none(response)
+        body = json_or_none(response)
         if response.status_code != HTTPStatus.OK or not isinstance(body, dict):
             raise self._token_error(response.status_code, body)
         refresh_token = body.get("refresh_token")
@@ -761,13 +762,6 @@ def _preflight(session: requests.Session, login_url: str) -> None:
             "https://test.salesforce.com, or pass --login-url with your My Domain URL."
         )
         raise UnavailableError(msg) from None
-
-
-def _json_or_none(response: requests.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        return None
 
 
 # --- revoke -------------------------------------------------------------------------------

@@ -50,6 +50,10 @@ class SingerJsonlWriter(MsgSpecWriter):
         if isinstance(message, RecordMessage):
             self._append(message.to_dict())
             return
+        if self._pending and self._pending[-1] != _NEWLINE:
+            # A STATE written from a signal handler can arrive between a RECORD line and
+            # its newline: end that line first.
+            self._pending.append(_NEWLINE)
         if isinstance(message, SchemaMessage):
             # Warm lookups write the same SCHEMA message each time; its dict form is a
             # deep copy of the whole schema, so the encoded line is kept.
