@@ -496,7 +496,12 @@ def _write_cache(path: Path, body: bytes) -> None:
             tmp.write(body)
         Path(tmp.name).replace(path)
     except OSError as exc:
-        logger.warning("Cannot write the describe cache %s: %s", path, exc.strerror)
+        logger.warning(
+            "Cannot write the describe cache %s (%s): describe_cache_dir must be a writable "
+            "folder, or 'off'.",
+            path,
+            exc.strerror,
+        )
 
 
 def error_from_response(response: requests.Response) -> SalesforceAPIError:
