@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+from tap_salesforce_accounts import ids
 from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
 
 if TYPE_CHECKING:
@@ -71,12 +72,18 @@ class StoreError(TapSalesforceError):
 def value_key(index_field: str, value: str) -> str:
     """The key of a lookup value in the store: SHA-256 of the index field and the value.
 
-    The field name takes part so that ``Id = X`` and ``Customer_Key__c = X`` differ.
+    The field name takes part so that ``Id = X`` and ``Customer_Key__c = X`` differ. An
+    Account Id counts in its 18-character form, so its 15-character form finds it too.
 
     >>> len(value_key("Id", "001000000000001AAA"))
     64
+    >>> value_key("Id", "001D000000IRFma") == value_key("id", "001D000000IRFmaIAH")
+    True
     """
-    return hashlib.sha256(f"{index_field}\x00{value}".encode()).hexdigest()
+    field = index_field.lower()
+    if field == "id" and ids.is_account_id(value):
+        value = ids.normalize_account_id(value)
+    return hashlib.sha256(f"{field}\x00{value}".encode()).hexdigest()
 
 
 def iso_utc(epoch: float) -> str:
