@@ -237,3 +237,20 @@ def test_debug_logs_carry_no_lookup_value(config: dict[str, Any], tmp_path: Path
     assert "DEBUG" in result.stderr
     for form in (value, "CUST%2FSLASH%2F001", "CUST/SLASH"):
         assert form not in result.stderr
+
+
+def test_hook_status_needs_no_salesforce_settings(config: dict[str, Any], tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path}/h.db"
+    connected = write_json(tmp_path / "hook.json", {**config, "hook_store_url": store})
+    lookup = [sys.executable, "-m", "tap_salesforce_accounts.hook", "--config"]
+    subprocess.run([*lookup, str(connected), "lookup", "abc"], check=False, timeout=60)
+    # The same integration, its credentials gone: the status still shows the last error.
+    bare = write_json(tmp_path / "bare.json", {"hook_store_url": store})
+    for command in ("status", "history"):
+        result = subprocess.run(
+            [*lookup, str(bare), command], capture_output=True, text=True, check=False, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        last = answer["last_error"] if command == "status" else answer[0]["error"]
+        assert last["code"] == "malformed_id"

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 from tap_salesforce_accounts import exceptions
 from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
 from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, dumps
-from tap_salesforce_accounts.hook.session import SessionHook
+from tap_salesforce_accounts.hook.session import SessionHook, read_status
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -141,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(files) > 1:
         return _fail("give one config file (and ENV for environment variables).", EXIT_CONFIG)
     config: object = files[0] if files else {}
+    if args.command in {"status", "history"}:
+        return _read_store(config, args)
     try:
         hook = SessionHook(
             config,  # type: ignore[arg-type]
@@ -151,6 +153,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.message, EXIT_CONFIG)
     with hook:
         return _run(hook, args)
+
+
+def _read_store(config: object, args: argparse.Namespace) -> int:
+    # Reading the store needs no Salesforce settings: a disconnected integration still
+    # shows its last error.
+    try:
+        answer = read_status(
+            config,  # type: ignore[arg-type]
+            history=args.limit if args.command == "history" else None,
+            parse_env_config="ENV" in args.config,
+        )
+    except TapSalesforceError as exc:
+        return _fail(exc.message, exc.exit_code)
+    _print(dumps(answer))
+    return EXIT_OK
 
 
 def _run(hook: SessionHook, args: argparse.Namespace) -> int:

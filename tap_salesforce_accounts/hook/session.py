@@ -187,6 +187,34 @@ def load_config(
     return settings, path
 
 
+def read_status(
+    config: Mapping[str, Any] | str | os.PathLike[str],
+    *,
+    history: int | None = None,
+    parse_env_config: bool = False,
+) -> dict[str, Any] | list[dict[str, Any]]:
+    """The status (or, with ``history``, the recent syncs) from the store alone.
+
+    Unlike :class:`SessionHook`, this needs no usable Salesforce settings: a settings page
+    can show the last error of an integration whose credentials are missing or revoked.
+
+    Raises:
+        ConfigError: the hook's own settings are invalid.
+        StoreError: the store cannot be read.
+    """
+    settings, _ = load_config(config, parse_env_config=parse_env_config)
+    hook_settings = HookSettings.from_config(settings)
+    store = open_store(hook_settings.store_url)
+    try:
+        if history is not None:
+            return store.history(hook_settings.integration_id, history)
+        status = store.status(hook_settings.integration_id)
+        status["store"] = StoreLocation.parse(hook_settings.store_url).display
+        return status
+    finally:
+        store.close()
+
+
 class SessionHook:
     """Looks up one Account for a new session and keeps the sync status.
 
