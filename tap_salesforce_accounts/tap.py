@@ -9,7 +9,7 @@ import os
 import sys
 import warnings
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, Self, TextIO
 
 import click
 from singer_sdk import Tap
@@ -410,17 +410,21 @@ class TapSalesforceAccounts(Tap):
         tap.run()
 
     @classmethod
+    def _from_options(cls, ctx: click.Context, *, setup_mapper: bool = True) -> Self:
+        """The tap of an option callback, from the ``--config`` already read."""
+        config: _ConfigInput | None = ctx.params.get("config")
+        return cls(
+            config=dict(config.config) if config is not None else {},
+            parse_env_config=bool(config is not None and config.parse_env),
+            setup_mapper=setup_mapper,
+        )
+
+    @classmethod
     def cb_discover(cls, ctx: click.Context, param: click.Option, value: bool) -> None:  # noqa: ARG003, FBT001
         """``--discover``, with the config checked: the catalog depends on the org."""
         if not value:
             return
-        config = ctx.params.get("config")
-        tap = cls(
-            config=dict(config.config) if config is not None else {},
-            parse_env_config=bool(config is not None and config.parse_env),
-            setup_mapper=False,
-        )
-        tap.run_discovery()
+        cls._from_options(ctx, setup_mapper=False).run_discovery()
         ctx.exit()
 
     @classmethod
@@ -428,11 +432,7 @@ class TapSalesforceAccounts(Tap):
         """``--test``: check the token, the describe and ``index_field``, then the SDK's test."""
         if value == CliTestOptionValue.Disabled.value:
             return
-        config = ctx.params.get("config")
-        tap = cls(
-            config=dict(config.config) if config is not None else {},
-            parse_env_config=bool(config is not None and config.parse_env),
-        )
+        tap = cls._from_options(ctx)
         tap.check_connection()
         if value == CliTestOptionValue.Schema.value:
             tap.write_schemas()
