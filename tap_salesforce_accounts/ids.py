@@ -53,7 +53,7 @@ _KNOWN_PREFIXES = {
 _SHOWN_MAX = 40
 
 
-def _shown(value: str) -> str:
+def shown(value: str) -> str:
     """The value as it may appear in a message: repr-escaped and at most ~40 characters."""
     if len(value) <= _SHOWN_MAX:
         return repr(value)
@@ -89,7 +89,7 @@ def checksum(id15: str) -> str:
     """
     if len(id15) != ID15_LENGTH or not _is_id_text(id15):
         msg = (
-            f"Cannot compute an Id checksum of {_shown(id15)}: "
+            f"Cannot compute an Id checksum of {shown(id15)}: "
             "it needs exactly 15 ASCII letters and digits."
         )
         raise MalformedIdError(msg)
@@ -103,20 +103,20 @@ def _check_shape(value: str, what: str) -> None:
         raise MalformedIdError(msg)
     if value != value.strip() or any(char.isspace() for char in value):
         msg = (
-            f"The {what} {_shown(value)} contains whitespace: "
+            f"The {what} {shown(value)} contains whitespace: "
             "remove the spaces or line breaks around or inside it."
         )
         raise MalformedIdError(msg)
     if not _is_id_text(value):
         bad = next(char for char in value if not (char.isascii() and char.isalnum()))
         msg = (
-            f"The {what} {_shown(value)} contains {bad!r}: "
+            f"The {what} {shown(value)} contains {bad!r}: "
             "an Id has only ASCII letters and digits; copy it again from Salesforce."
         )
         raise MalformedIdError(msg)
     if len(value) not in {ID15_LENGTH, ID18_LENGTH}:
         msg = (
-            f"The {what} {_shown(value)} has {len(value)} characters: "
+            f"The {what} {shown(value)} has {len(value)} characters: "
             "an Id has 15 or 18; copy the whole Id from Salesforce."
         )
         raise MalformedIdError(msg)
@@ -143,7 +143,7 @@ def _canonical_18(value: str, what: str) -> str:
     canonical = "".join(restored)
     if len(canonical) != ID15_LENGTH or checksum(canonical) != suffix:
         msg = (
-            f"The {what} {_shown(value)} fails its checksum: the last 3 characters do not "
+            f"The {what} {shown(value)} fails its checksum: the last 3 characters do not "
             "match the first 15; copy the Id again from Salesforce."
         )
         raise MalformedIdError(msg)
@@ -205,7 +205,7 @@ def normalize_account_id(value: str) -> str:
         kind = _KNOWN_PREFIXES.get(prefix)
         known = f" is a {kind} Id" if kind else " is not Account's"
         msg = (
-            f"The {what} {_shown(value)} is not an Account Id: its prefix {prefix!r}{known}; "
+            f"The {what} {shown(value)} is not an Account Id: its prefix {prefix!r}{known}; "
             f"Account Ids start with {ACCOUNT_KEY_PREFIX!r}."
         )
         raise MalformedIdError(msg)

@@ -288,7 +288,7 @@ class AccountStream(Stream):
         body = decode_json(response.content)
         if response.status_code == 300:  # noqa: PLR2004
             count = len(body) if isinstance(body, list) else "several"
-            msg = f"{count} Accounts match {_show(value)}: the index field must identify one."
+            msg = f"{count} Accounts match {ids.shown(value)}: the index field must identify one."
             raise MultipleAccountsError(msg)
         return body  # type: ignore[no-any-return]
 
@@ -302,7 +302,7 @@ class AccountStream(Stream):
             raise AccountNotFoundError(_not_found(value))
         if len(records) > 1:
             msg = (
-                f"several Accounts have {field} = {_show(value)}: "
+                f"several Accounts have {field} = {ids.shown(value)}: "
                 "the index field must identify one."
             )
             raise MultipleAccountsError(msg)
@@ -450,13 +450,8 @@ def _path_safe(value: str) -> bool:
     return "/" not in value and "\\" not in value and value not in {".", ".."}
 
 
-def _show(value: str) -> str:
-    text = value if len(value) <= 40 else value[:37] + "..."  # noqa: PLR2004
-    return repr(text)
-
-
 def _not_found(value: str) -> str:
     return (
-        f"no Account matches {_show(value)}: check the value and index_field "
+        f"no Account matches {ids.shown(value)}: check the value and index_field "
         "(deleted Accounts are found only with include_deleted)."
     )

@@ -18,7 +18,8 @@ DEFAULT_VERSION: Final = "62.0"
 # Describe metadata was last changed at this time (the answer's Last-Modified header).
 DESCRIBE_LAST_MODIFIED: Final = "Mon, 03 Mar 2025 09:30:00 GMT"
 
-_STRING_TYPES: Final = frozenset(
+# Describe types whose values are text (compared and sorted as text by SOQL).
+TEXT_TYPES: Final = frozenset(
     {
         "string",
         "picklist",
@@ -134,7 +135,7 @@ def _field(name: str, label: str, ftype: str, **changes: Any) -> dict[str, Any]:
     length = changes.pop("length", None)
     if ftype in {"id", "reference"}:
         entry.update(length=18, byteLength=18, aggregatable=True, groupable=True)
-    elif ftype in _STRING_TYPES:
+    elif ftype in TEXT_TYPES:
         default_length = {
             "picklist": 255 if custom else 40,
             "multipicklist": 4099,

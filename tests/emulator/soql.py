@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from tests.emulator.data import FIELDS_BY_LOWER, FieldInfo
+from tests.emulator.describe import TEXT_TYPES
 from tests.emulator.ids import to18
 
 if TYPE_CHECKING:
@@ -65,20 +66,6 @@ _SIMPLE_ESCAPES: Final = {
     "'": "'",
     "\\": "\\",
 }
-_TEXT_TYPES: Final = frozenset(
-    {
-        "string",
-        "picklist",
-        "multipicklist",
-        "combobox",
-        "textarea",
-        "email",
-        "phone",
-        "url",
-        "encryptedstring",
-        "datacategorygroupreference",
-    }
-)
 _NUMBER_TYPES: Final = {
     "int": "integer",
     "long": "long",
@@ -754,7 +741,7 @@ class _Parser:
                 "INVALID_QUERY_FILTER_OPERATOR",
                 "invalid operator on id field",
             )
-        if info.type not in _TEXT_TYPES:
+        if info.type not in TEXT_TYPES:
             raise _error(
                 self.query,
                 token.pos,
@@ -803,7 +790,7 @@ class _Parser:
                     f"invalid ID field: {text}",
                 )
             return full
-        if ftype in _TEXT_TYPES:
+        if ftype in TEXT_TYPES:
             if token.kind != "string":
                 raise self.type_error(info, token)
             text, _ = self.string_text(token)
@@ -837,7 +824,7 @@ class _Parser:
 
 
 def _expected_type(info: FieldInfo) -> str:
-    if info.type in _TEXT_TYPES or info.type in {"id", "reference"}:
+    if info.type in TEXT_TYPES or info.type in {"id", "reference"}:
         return "string"
     if info.type == "datetime":
         return "dateTime"
@@ -868,7 +855,7 @@ def parse(query: str) -> Query:
 
 # ----------------------------------------------------------------------------- evaluation
 def _fold(value: Any, info: FieldInfo) -> Any:
-    if isinstance(value, str) and info.type in _TEXT_TYPES:
+    if isinstance(value, str) and info.type in TEXT_TYPES:
         return value.lower()
     return value
 
@@ -934,7 +921,7 @@ def _compare(node: Compare, get: Callable[[int], Any]) -> Callable[[int], bool]:
             return lambda index: _multi_key(get(index)) == wanted_set
         return lambda index: _multi_key(get(index)) != wanted_set
     wanted = _fold(node.value, info)
-    text = info.type in _TEXT_TYPES
+    text = info.type in TEXT_TYPES
     if op == "=":
         if text:
             return lambda index: _fold(get(index), info) == wanted
