@@ -1,0 +1,159 @@
+"""Admin routes (``/__emulator/...``): test control, not part of Salesforce's API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.emulator.faults import parse_fail_spec
+from tests.emulator.render import format_datetime
+from tests.emulator.state import DEFAULT_API_LIMIT, OrgState
+from tests.emulator.wire import (
+    Request,
+    Response,
+    json_bytes,
+)
+
+
+class AdminRoutes(OrgState):
+    """``/__emulator/...``: configuration, reset, the request log, data changes."""
+
+    def configure(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply admin config changes; return the resulting config.
+
+        Raises:
+            ValueError: an unknown key or a bad value.
+        """
+        known = {
+            "fail",
+            "latency_ms",
+            "api_limit",
+            "api_usage",
+            "rotate_refresh_tokens",
+            "jwt_public_key_pem",
+            "expire_all_tokens",
+            "bulk_polls_to_complete",
+        }
+        unknown = set(changes) - known
+        if unknown:
+            msg = f"unknown config keys: {sorted(unknown)}"
+            raise ValueError(msg)
+        with self.lock:
+            if "fail" in changes:
+                self.faults = parse_fail_spec(str(changes["fail"] or ""))
+                self.rest_calls = 0
+                self.query_pages = 0
+            if "latency_ms" in changes:
+                self.latency_ms = float(changes["latency_ms"])
+            if "api_limit" in changes:
+                self.api_limit = int(changes["api_limit"])
+            if "api_usage" in changes:
+                self.api_usage = int(changes["api_usage"])
+            if "rotate_refresh_tokens" in changes:
+                self.tokens.rotate_refresh_tokens = bool(changes["rotate_refresh_tokens"])
+            if "jwt_public_key_pem" in changes:
+                self.tokens.jwt_public_key_pem = changes["jwt_public_key_pem"] or None
+            if changes.get("expire_all_tokens"):
+                self.tokens.expire_all()
+            if "bulk_polls_to_complete" in changes:
+                self.bulk.polls_to_complete = max(1, int(changes["bulk_polls_to_complete"]))
+            return self.config()
+
+    def config(self) -> dict[str, Any]:
+        """The current admin-visible configuration and counters."""
+        return {
+            "fail": self.faults.spec,
+            "latency_ms": self.latency_ms,
+            "api_limit": self.api_limit,
+            "api_usage": self.api_usage,
+            "rotate_refresh_tokens": self.tokens.rotate_refresh_tokens,
+            "jwt_public_key_configured": bool(self.tokens.jwt_public_key_pem),
+            "bulk_polls_to_complete": self.bulk.polls_to_complete,
+            "accounts": self.data.count,
+            "seed": self.seed,
+            "rest_calls": self.rest_calls,
+            "query_pages": self.query_pages,
+        }
+
+    def reset(self) -> None:
+        """Back to the state at start: data, faults, usage, cursors, jobs, log (tokens stay)."""
+        with self.lock:
+            initial = self.initial
+            self._reset_state(
+                fail=str(initial["fail"]),
+                latency_ms=float(initial["latency_ms"] or 0),
+                api_limit=int(initial["api_limit"] or DEFAULT_API_LIMIT),
+            )
+            self.tokens.rotate_refresh_tokens = bool(initial["rotate_refresh_tokens"])
+            self.tokens.jwt_public_key_pem = initial["jwt_public_key_pem"]
+            self.log.clear()
+
+    def admin(self, request: Request) -> Response:  # noqa: C901, PLR0911
+        """``/__emulator/...``: test control (no auth, not counted)."""
+        name = request.path.removeprefix("/__emulator/").rstrip("/")
+        payload: Any = {}
+        if request.method == "POST" and request.body:
+            try:
+                payload = json.loads(request.body)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return _admin_error("body is not JSON")
+        if not isinstance(payload, dict):
+            return _admin_error("body must be a JSON object")
+        if name == "requests" and request.method == "GET":
+            return Response(200, json_bytes(list(self.log)), kind="admin")
+        if name == "reset-log" and request.method == "POST":
+            self.log.clear()
+            return Response(200, b"{}", kind="admin")
+        if name == "reset" and request.method == "POST":
+            self.reset()
+            return Response(200, b"{}", kind="admin")
+        if name == "config":
+            if request.method == "GET":
+                return Response(200, json_bytes(self.config()), kind="admin")
+            if request.method == "POST":
+                try:
+                    return Response(200, json_bytes(self.configure(payload)), kind="admin")
+                except (ValueError, TypeError) as exc:
+                    return _admin_error(str(exc))
+        if name in {"touch", "delete", "insert"} and request.method == "POST":
+            try:
+                return self._admin_change(name, payload)
+            except (ValueError, TypeError) as exc:
+                return _admin_error(str(exc))
+        return Response(
+            404,
+            json_bytes({"error": f"unknown admin call {request.method} {request.path}"}),
+            kind="admin",
+        )
+
+    def _admin_change(self, name: str, payload: dict[str, Any]) -> Response:
+        data = self.data
+        if name == "insert":
+            indexes, stamp = data.insert(int(payload.get("count", 1)))
+        else:
+            ids = payload.get("ids")
+            targets: list[int] | None = None
+            if ids is not None:
+                targets = []
+                for rid in ids:
+                    index = data.index_of_id(str(rid))
+                    if index is None:
+                        msg = f"unknown Account Id: {rid}"
+                        raise ValueError(msg)
+                    targets.append(index)
+            if name == "delete":
+                if targets is None:
+                    msg = "delete needs ids"
+                    raise ValueError(msg)
+                indexes, stamp = data.delete(targets)
+            else:
+                indexes, stamp = data.touch(targets, int(payload.get("count", 0)))
+        body = {
+            "ids": [data.record_id(i) for i in indexes],
+            "system_modstamp": format_datetime(stamp),
+        }
+        return Response(200, json_bytes(body), kind="admin")
+
+
+def _admin_error(message: str) -> Response:
+    return Response(400, json_bytes({"error": message}), kind="admin")

@@ -1,0 +1,90 @@
+"""OAuth routes: authorize, token, revoke, and the identity URL."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from tests.emulator.data import (
+    ORG_ID,
+    USER_ID,
+    USERNAME,
+)
+from tests.emulator.oauth import OAuthError
+from tests.emulator.state import OrgState
+from tests.emulator.wire import (
+    NOT_FOUND,
+    Request,
+    Response,
+    bearer,
+    error,
+    invalid_session,
+    json_bytes,
+    method_not_allowed,
+)
+
+
+def oauth_error(exc: OAuthError, kind: str) -> Response:
+    """An OAuth error answer ``{"error", "error_description"}``."""
+    return Response(exc.status, json_bytes(exc.body()), kind=kind)
+
+
+class OAuthRoutes(OrgState):
+    """``/services/oauth2/...`` and the identity URL."""
+
+    def oauth(self, request: Request) -> Response:  # noqa: C901, PLR0911
+        """``/services/oauth2/authorize|token|revoke``."""
+        name = request.path.removeprefix("/services/oauth2/").rstrip("/")
+        form = dict(request.params)
+        if request.method == "POST":
+            form.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        if name == "authorize":
+            if request.method not in {"GET", "POST"}:
+                return method_not_allowed(request.method, "GET,POST", "authorize")
+            try:
+                location = self.tokens.authorize(form)
+            except OAuthError as exc:
+                return oauth_error(exc, "authorize")
+            return Response(302, b"", None, [("Location", location)], kind="authorize")
+        if name == "token":
+            log = {"grant_type": form.get("grant_type")}
+            if request.method != "POST":
+                return method_not_allowed(request.method, "POST", "token")
+            try:
+                answer = self.tokens.token(form, request.base_url)
+            except OAuthError as exc:
+                response = oauth_error(exc, "token")
+                response.log = log
+                return response
+            return Response(200, json_bytes(answer), kind="token", log=log)
+        if name == "revoke":
+            if request.method not in {"GET", "POST"}:
+                return method_not_allowed(request.method, "GET,POST", "revoke")
+            try:
+                self.tokens.revoke(form.get("token", ""))
+            except OAuthError as exc:
+                return oauth_error(exc, "revoke")
+            return Response(200, b"", None, kind="revoke")
+        return error(404, "NOT_FOUND", NOT_FOUND)
+
+    def identity(self, request: Request) -> Response:
+        """``GET /id/<org>/<user>``: the identity URL of the token answer."""
+        token = bearer(request)
+        if token is None or not self.tokens.use(token, None):
+            return invalid_session()
+        if request.path.rstrip("/") != f"/id/{ORG_ID}/{USER_ID}":
+            return error(404, "NOT_FOUND", NOT_FOUND)
+        return Response(
+            200,
+            json_bytes(
+                {
+                    "id": f"{request.base_url}/id/{ORG_ID}/{USER_ID}",
+                    "user_id": USER_ID,
+                    "organization_id": ORG_ID,
+                    "username": USERNAME,
+                    "display_name": "Integration User",
+                    "active": True,
+                    "user_type": "STANDARD",
+                    "urls": {"rest": f"{request.base_url}/services/data/v{{version}}/"},
+                }
+            ),
+        )
