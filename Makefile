@@ -41,7 +41,7 @@ pytest: setup
 test: lint typecheck pytest
 
 bench: setup
-	$(BIN)/python -m benchmarks all
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) $(MELTANO_VENV) .meltano .demo output
