@@ -19,14 +19,13 @@ from urllib.parse import urlsplit
 import requests
 
 from tap_salesforce_accounts.exceptions import AuthError, ConfigError, UnavailableError
+from tap_salesforce_accounts.settings import AUTH_FLOWS, DEFAULT_AUTH_FLOW, DEFAULT_LOGIN_URL
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_LOGIN_URL: Final = "https://login.salesforce.com"
-AUTH_FLOWS: Final = ("refresh_token", "jwt_bearer", "client_credentials")
 TOKEN_PATH: Final = "/services/oauth2/token"  # noqa: S105  (a path, not a secret)
 JWT_GRANT: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Salesforce accepts a JWT whose exp is at most three minutes ahead.
@@ -64,7 +63,7 @@ class OAuthSettings:
 
     client_id: str
     client_secret: str = dataclasses.field(default="", repr=False)
-    auth_flow: str = "refresh_token"
+    auth_flow: str = DEFAULT_AUTH_FLOW
     refresh_token: str = dataclasses.field(default="", repr=False)
     username: str = ""
     private_key: str = dataclasses.field(default="", repr=False)
@@ -77,7 +76,7 @@ class OAuthSettings:
         Raises:
             ConfigError: a setting the flow needs is missing, or the flow is unknown.
         """
-        flow = str(config.get("auth_flow") or "refresh_token")
+        flow = str(config.get("auth_flow") or DEFAULT_AUTH_FLOW)
         if flow not in AUTH_FLOWS:
             msg = f"auth_flow {flow!r} is not supported: use one of {', '.join(AUTH_FLOWS)}."
             raise ConfigError(msg)

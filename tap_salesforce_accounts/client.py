@@ -34,6 +34,13 @@ from tap_salesforce_accounts.exceptions import (
     classify,
     is_retriable,
 )
+from tap_salesforce_accounts.settings import (
+    DEFAULT_API_VERSION,
+    DEFAULT_DESCRIBE_MAX_AGE,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_REQUEST_TIMEOUT,
+    read_number,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -43,10 +50,6 @@ logger = logging.getLogger(__name__)
 # hold a customer's value: its connection pool logs from INFO up only.
 logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
 
-DEFAULT_API_VERSION: Final = "62.0"
-DEFAULT_REQUEST_TIMEOUT: Final = 120.0
-DEFAULT_MAX_RETRIES: Final = 5
-DEFAULT_DESCRIBE_MAX_AGE: Final = 300.0
 USER_AGENT: Final = "tap-salesforce-accounts"
 # The front door caps URI plus headers near 16 KB (414 / 431); stay well below it.
 MAX_URL_LENGTH: Final = 14_000
@@ -110,72 +113,32 @@ class ClientSettings:
         if not _VERSION.match(version):
             msg = f"api_version {version!r} is not a Salesforce API version: use e.g. '62.0'."
             raise ConfigError(msg)
-        percent = optional_number(config, "max_api_usage_percent", low=0, high=100)
         cache_dir = config.get("describe_cache_dir")
         return cls(
             api_version=version,
-            request_timeout=number_setting(
-                config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, low=0
-            ),
+            request_timeout=read_number(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, low=0),
             max_retries=int(
-                number_setting(config, "max_retries", DEFAULT_MAX_RETRIES, low=-1, whole=True)
+                read_number(
+                    config,
+                    "max_retries",
+                    DEFAULT_MAX_RETRIES,
+                    low=0,
+                    low_inclusive=True,
+                    whole=True,
+                )
             ),
-            max_api_usage_percent=percent,
+            max_api_usage_percent=read_number(
+                config, "max_api_usage_percent", None, low=0, high=100
+            ),
             describe_cache_dir=default_cache_dir() if cache_dir is None else _cache_path(cache_dir),
-            describe_cache_max_age=number_setting(
-                config, "describe_cache_max_age_seconds", DEFAULT_DESCRIBE_MAX_AGE, low=-1
+            describe_cache_max_age=read_number(
+                config,
+                "describe_cache_max_age_seconds",
+                DEFAULT_DESCRIBE_MAX_AGE,
+                low=0,
+                low_inclusive=True,
             ),
         )
-
-
-def optional_number(
-    config: Mapping[str, Any],
-    key: str,
-    *,
-    low: float,
-    high: float | None = None,
-    whole: bool = False,
-) -> float | None:
-    """A numeric setting checked to lie in (low, high]; None when missing or null.
-
-    Numbers may arrive as text (from environment variables).
-
-    Raises:
-        ConfigError: the value is not a number or is out of range.
-
-    >>> optional_number({"request_timeout": "30"}, "request_timeout", low=0)
-    30.0
-    >>> optional_number({}, "max_api_usage_percent", low=0, high=100) is None
-    True
-    """
-    value = config.get(key)
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    in_range = low < number and (high is None or number <= high)
-    if not in_range or (whole and not number.is_integer()):
-        kind = "a whole number" if whole else "a number"
-        bounds = f"in ({low:g}, {high:g}]" if high is not None else f"above {low:g}"
-        msg = f"{key} {value!r} is not valid: use {kind} {bounds}."
-        raise ConfigError(msg)
-    return number
-
-
-def number_setting(  # noqa: PLR0913
-    config: Mapping[str, Any],
-    key: str,
-    default: float,
-    *,
-    low: float,
-    high: float | None = None,
-    whole: bool = False,
-) -> float:
-    """A numeric setting, ``default`` when missing or null; see :func:`optional_number`."""
-    number = optional_number(config, key, low=low, high=high, whole=whole)
-    return default if number is None else number
 
 
 def _cache_path(value: object) -> Path | None:

@@ -60,7 +60,6 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 import requests
 
 from tap_salesforce_accounts.auth import (
-    DEFAULT_LOGIN_URL,
     OAUTH_TIMEOUT_SECONDS,
     TOKEN_PATH,
     describe_oauth_error,
@@ -74,6 +73,7 @@ from tap_salesforce_accounts.exceptions import (
     TapSalesforceError,
     UnavailableError,
 )
+from tap_salesforce_accounts.settings import DEFAULT_LOGIN_URL, read_number
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -155,13 +155,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _port(text: str) -> int:
     try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:  # noqa: PLR2004
-        msg = f"{text!r} is not a port number (1-65535)"
-        raise argparse.ArgumentTypeError(msg)
-    return port
+        port = read_number(
+            {"--port": text},
+            "--port",
+            DEFAULT_PORT,
+            low=1,
+            high=65535,
+            low_inclusive=True,
+            whole=True,
+        )
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+    return int(port)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> ConnectOptions:

@@ -26,6 +26,7 @@ from tap_salesforce_accounts.exceptions import (
     SalesforceAPIError,
 )
 from tap_salesforce_accounts.readahead import read_ahead
+from tap_salesforce_accounts.settings import DEFAULT_API_TYPE, DEFAULT_BULK_THRESHOLD, read_number
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
@@ -41,8 +42,6 @@ logger = logging.getLogger(__name__)
 STREAM_NAME: Final = "Account"
 REPLICATION_KEY: Final = "SystemModstamp"
 PAGE_SIZE: Final = 2000
-# api_type auto reads this many Accounts or more through Bulk API 2.0.
-BULK_THRESHOLD: Final = 50_000
 
 
 class AccountStream(Stream):
@@ -170,12 +169,16 @@ class AccountStream(Stream):
         return soql.ge(REPLICATION_KEY, since)
 
     def _use_bulk(self, where: str | None) -> bool:
-        api_type = str(self.config.get("api_type") or "rest")
+        api_type = str(self.config.get("api_type") or DEFAULT_API_TYPE)
         if api_type != "auto":
             return api_type == "bulk"
         # One small call decides: Bulk API 2.0 pays a job's setup and polling, which only
         # large extractions earn back.
-        threshold = int(self.config.get("bulk_threshold", BULK_THRESHOLD))
+        threshold = int(
+            read_number(
+                self.config, "bulk_threshold", DEFAULT_BULK_THRESHOLD, low=0, low_inclusive=True
+            )
+        )
         resource = "queryAll" if self.include_deleted else "query"
         answer = self.client.get_json(
             self.client.data_path(resource),

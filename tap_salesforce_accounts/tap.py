@@ -1,4 +1,4 @@
-"""The tap: settings, discovery from the Account describe, on-demand mode, the CLI."""
+"""The tap: discovery from the Account describe, on-demand mode, the CLI."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Final, Self, TextIO
 
 import click
 from singer_sdk import Tap
-from singer_sdk import typing as th
 from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers._classproperty import classproperty
@@ -21,22 +20,16 @@ from singer_sdk.plugin_base import SingerCommand, _ConfigInput
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_salesforce_accounts import ids, schema
-from tap_salesforce_accounts.auth import DEFAULT_LOGIN_URL, OAuthSettings
-from tap_salesforce_accounts.client import (
-    DEFAULT_API_VERSION,
-    DEFAULT_DESCRIBE_MAX_AGE,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_REQUEST_TIMEOUT,
-    ClientSettings,
-    SalesforceClient,
-)
+from tap_salesforce_accounts.auth import OAuthSettings
+from tap_salesforce_accounts.client import ClientSettings, SalesforceClient
 from tap_salesforce_accounts.configfile import read_json_object, write_config_value
 from tap_salesforce_accounts.exceptions import (
     ApiUsageThresholdError,
     ConfigError,
     TapSalesforceError,
 )
-from tap_salesforce_accounts.streams import BULK_THRESHOLD, AccountStream
+from tap_salesforce_accounts.settings import DEFAULT_INDEX_FIELD, SETTINGS
+from tap_salesforce_accounts.streams import AccountStream
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
@@ -50,162 +43,6 @@ logger = logging.getLogger(__name__)
 PROGRAM: Final = "tap-salesforce-accounts"
 # Set to "json" (the session hook's subprocess mode does) to get errors as JSON lines.
 ERROR_FORMAT_VARIABLE: Final = "TAP_SALESFORCE_ACCOUNTS_ERROR_FORMAT"
-
-SETTINGS = th.PropertiesList(
-    th.Property(
-        "client_id",
-        th.StringType,
-        required=True,
-        title="Consumer Key",
-        description="The Connected App's consumer key.",
-    ),
-    th.Property(
-        "client_secret",
-        th.StringType,
-        secret=True,
-        title="Consumer Secret",
-        description="The Connected App's consumer secret (optional for refresh_token with PKCE).",
-    ),
-    th.Property(
-        "auth_flow",
-        th.StringType,
-        default="refresh_token",
-        allowed_values=["refresh_token", "jwt_bearer", "client_credentials"],
-        description="OAuth flow: refresh_token, jwt_bearer or client_credentials.",
-    ),
-    th.Property(
-        "refresh_token",
-        th.StringType,
-        secret=True,
-        description="Refresh token for auth_flow=refresh_token "
-        "(tap-salesforce-accounts-connect writes it).",
-    ),
-    th.Property("username", th.StringType, description="Salesforce username for jwt_bearer."),
-    th.Property(
-        "private_key",
-        th.StringType,
-        secret=True,
-        description="PEM RSA private key for jwt_bearer (or use private_key_path).",
-    ),
-    th.Property(
-        "private_key_path", th.StringType, description="Path of the PEM private key for jwt_bearer."
-    ),
-    th.Property(
-        "login_url",
-        th.StringType,
-        default=DEFAULT_LOGIN_URL,
-        description="Login host: https://login.salesforce.com, https://test.salesforce.com, "
-        "a My Domain URL, or the local emulator.",
-    ),
-    th.Property(
-        "instance_url",
-        th.StringType,
-        description="The org's instance URL (informational; the token answer decides).",
-    ),
-    th.Property(
-        "api_version",
-        th.StringType,
-        default=DEFAULT_API_VERSION,
-        description="Salesforce REST API version, e.g. 62.0.",
-    ),
-    th.Property(
-        "index_field",
-        th.StringType,
-        default="Id",
-        description="Account field that account_id values match: Id, or a filterable field that "
-        "identifies one Account (External ID, unique or idLookup).",
-    ),
-    th.Property(
-        "account_id",
-        th.StringType,
-        description="On-demand mode: emit only the Account whose index_field equals this value.",
-    ),
-    th.Property(
-        "start_date",
-        th.DateTimeType,
-        description="Earliest SystemModstamp for the first incremental run.",
-    ),
-    th.Property(
-        "include_deleted",
-        th.BooleanType,
-        default=False,
-        description="Read deleted Accounts too (queryAll), with IsDeleted.",
-    ),
-    th.Property(
-        "api_type",
-        th.StringType,
-        default="rest",
-        allowed_values=["rest", "bulk", "auto"],
-        description="rest, bulk (Bulk API 2.0) or auto.",
-    ),
-    th.Property(
-        "bulk_threshold",
-        th.IntegerType,
-        default=BULK_THRESHOLD,
-        description="With api_type auto: read through Bulk API 2.0 when at least this many "
-        "Accounts are to be read (one COUNT() query decides).",
-    ),
-    th.Property(
-        "max_api_usage_percent",
-        th.NumberType,
-        description="Stop cleanly before the org's daily API usage passes this percentage.",
-    ),
-    th.Property(
-        "request_timeout",
-        th.NumberType,
-        default=DEFAULT_REQUEST_TIMEOUT,
-        description="Seconds to wait for one HTTP answer from Salesforce.",
-    ),
-    th.Property(
-        "max_retries",
-        th.IntegerType,
-        default=DEFAULT_MAX_RETRIES,
-        description="Retries of a request that failed with 5xx, 429, a timeout or a dropped "
-        "connection.",
-    ),
-    th.Property(
-        "describe_cache_dir",
-        th.StringType,
-        description="Folder of the on-disk describe cache (default "
-        "~/.cache/tap-salesforce-accounts; 'off' disables it).",
-    ),
-    th.Property(
-        "describe_cache_max_age_seconds",
-        th.NumberType,
-        default=DEFAULT_DESCRIBE_MAX_AGE,
-        description="A cached describe younger than this is used without asking Salesforce; "
-        "an older one is revalidated with If-Modified-Since.",
-    ),
-    th.Property(
-        "hook_store_url",
-        th.StringType,
-        description="Session hook status store: sqlite:///path or postgresql://...",
-    ),
-    th.Property(
-        "hook_integration_id",
-        th.StringType,
-        default="default",
-        description="Names this integration in the hook's status store.",
-    ),
-    th.Property(
-        "lookup_timeout_seconds",
-        th.NumberType,
-        default=5,
-        description="The session hook's deadline for one lookup, everything included.",
-    ),
-    th.Property(
-        "stale_fallback",
-        th.BooleanType,
-        default=False,
-        description="Session hook: on failure, answer with the last good fields (status stale).",
-    ),
-    th.Property(
-        "stale_max_age_seconds",
-        th.NumberType,
-        default=86400,
-        description="Session hook: the oldest last-good fields stale_fallback may return.",
-    ),
-).to_dict()
 
 
 class TapSalesforceAccounts(Tap):
@@ -311,7 +148,7 @@ class TapSalesforceAccounts(Tap):
         Returns:
             The record as written.
         """
-        index_field = str(self.config.get("index_field") or "Id")
+        index_field = str(self.config.get("index_field") or DEFAULT_INDEX_FIELD)
         if index_field.lower() == "id":
             ids.normalize_account_id(value)  # a malformed Id costs no call, not even a token
         stream = self.account_stream
@@ -334,7 +171,7 @@ class TapSalesforceAccounts(Tap):
         """
         description = self.describe()
         index_field = schema.check_index_field(
-            description, str(self.config.get("index_field") or "Id")
+            description, str(self.config.get("index_field") or DEFAULT_INDEX_FIELD)
         )
         self.logger.info(
             "Connected to %s: %s Account fields; index_field %s can identify one Account.",
@@ -394,7 +231,10 @@ class TapSalesforceAccounts(Tap):
         if account_id is not None:
             settings["account_id"] = account_id
         value = settings.get("account_id")
-        if value is not None and str(settings.get("index_field") or "Id").lower() == "id":
+        if (
+            value is not None
+            and str(settings.get("index_field") or DEFAULT_INDEX_FIELD).lower() == "id"
+        ):
             # Building the tap fetches a token and the describe: check the Id first.
             ids.normalize_account_id(str(value))
         ctx = click.get_current_context()

@@ -23,7 +23,6 @@ import atexit
 import concurrent.futures
 import dataclasses
 import logging
-import math
 import socket
 import time
 from collections.abc import Mapping
@@ -57,6 +56,14 @@ from tap_salesforce_accounts.hook.store import (
     open_store,
     value_key,
 )
+from tap_salesforce_accounts.settings import (
+    DEFAULT_INDEX_FIELD,
+    DEFAULT_INTEGRATION_ID,
+    DEFAULT_LOOKUP_TIMEOUT,
+    DEFAULT_STALE_MAX_AGE,
+    MAX_LOOKUP_TIMEOUT,
+    read_number,
+)
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 
 if TYPE_CHECKING:
@@ -69,10 +76,7 @@ logger = logging.getLogger(__name__)
 Mode = Literal["in_process", "subprocess"]
 MODES: Final = ("in_process", "subprocess")
 
-DEFAULT_LOOKUP_TIMEOUT: Final = 5.0
-DEFAULT_STALE_MAX_AGE: Final = 86_400.0
 DEFAULT_MAX_WORKERS: Final = 32
-MAX_LOOKUP_TIMEOUT: Final = 3600.0
 # With stale_fallback, this share of the deadline (at most STALE_RESERVE_MAX seconds) is kept
 # for reading the last good fields after Salesforce failed.
 STALE_RESERVE_SHARE: Final = 0.1
@@ -110,24 +114,28 @@ class HookSettings:
         Raises:
             ConfigError: a value is missing its type or out of range.
         """
-        timeout = _number(config, "lookup_timeout_seconds", DEFAULT_LOOKUP_TIMEOUT)
-        if not 0 < timeout <= MAX_LOOKUP_TIMEOUT:
-            msg = (
-                f"lookup_timeout_seconds {timeout:g} is out of range: use a number of seconds "
-                f"in (0, {MAX_LOOKUP_TIMEOUT:g}]."
-            )
-            raise ConfigError(msg)
-        max_age = _number(config, "stale_max_age_seconds", DEFAULT_STALE_MAX_AGE)
-        if max_age < 0:
-            msg = f"stale_max_age_seconds {max_age:g} is negative: use 0 or more seconds."
-            raise ConfigError(msg)
-        stale = config.get("stale_fallback", False)
+        timeout = read_number(
+            config,
+            "lookup_timeout_seconds",
+            DEFAULT_LOOKUP_TIMEOUT,
+            low=0,
+            high=MAX_LOOKUP_TIMEOUT,
+        )
+        max_age = read_number(
+            config, "stale_max_age_seconds", DEFAULT_STALE_MAX_AGE, low=0, low_inclusive=True
+        )
+        stale = config.get("stale_fallback")
+        stale = False if stale is None else stale
         if not isinstance(stale, bool):
             msg = f"stale_fallback must be true or false, not {stale!r}."
             raise ConfigError(msg)
-        integration_id = config.get("hook_integration_id", "default")
+        integration_id = config.get("hook_integration_id")
+        integration_id = DEFAULT_INTEGRATION_ID if integration_id is None else integration_id
         if not isinstance(integration_id, str) or not integration_id.strip():
-            msg = "hook_integration_id must be a non-empty string (default 'default')."
+            msg = (
+                "hook_integration_id must be a non-empty string "
+                f"(default {DEFAULT_INTEGRATION_ID!r})."
+            )
             raise ConfigError(msg)
         store_url = config.get("hook_store_url")
         if store_url is not None and not isinstance(store_url, str):
@@ -139,26 +147,8 @@ class HookSettings:
             lookup_timeout=timeout,
             stale_fallback=stale,
             stale_max_age=max_age,
-            index_field=str(config.get("index_field") or "Id"),
+            index_field=str(config.get("index_field") or DEFAULT_INDEX_FIELD),
         )
-
-
-def _number(config: Mapping[str, Any], key: str, default: float) -> float:
-    value = config.get(key, default)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        msg = f"{key} must be a number, not {value!r}."
-        raise ConfigError(msg)
-    try:
-        number = float(value)
-    except ValueError:
-        msg = f"{key} must be a number, not {value!r}."
-        raise ConfigError(msg) from None
-    if not math.isfinite(number):
-        msg = f"{key} must be a finite number."
-        raise ConfigError(msg)
-    return number
 
 
 def load_config(
