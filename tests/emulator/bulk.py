@@ -5,14 +5,23 @@ A job's rows are fixed when it is created (the same SOQL engine as REST). Its st
 ``polls_to_complete`` (admin config ``bulk_polls_to_complete``, default 2) sets how many polls
 it takes. Results come in chunks of ``maxRecords`` rows (default ``DEFAULT_MAX_RECORDS``); the
 locator is the base64 of the next row offset, as Salesforce's look.
+
+As in Salesforce, a query without ``ORDER BY`` or ``LIMIT`` is split into Id ranges
+(automatic PK chunking) processed in parallel: its rows come chunk by chunk in no defined
+order (here: chunks of ``chunk_rows`` Ids, shuffled by a generator seeded from the org's seed
+and the job's number). ``ORDER BY`` or ``LIMIT`` turns chunking off, and a large org's job
+then runs out of time: with ``sorted_max_rows`` set, such a job matching more rows ends
+``Failed``. ``refusal`` makes job creation fail as in an org or for a user without Bulk API.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import random
 import threading
 import time
+from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -26,7 +35,17 @@ if TYPE_CHECKING:
     from tests.emulator.soql import Query
 
 DEFAULT_MAX_RECORDS: Final = 10_000
+DEFAULT_CHUNK_ROWS: Final = 250
 MAX_JOBS: Final = 200
+FINAL_STATES: Final = frozenset({"JobComplete", "Failed", "Aborted"})
+# What a job that ran out of time says (the REST QUERY_TIMEOUT text).
+TIMEOUT_MESSAGE: Final = "QUERY_TIMEOUT: Your query request was running for too long."
+# How an org or user without Bulk API access is answered (codes as seen; unverified).
+REFUSALS: Final = {
+    "API_DISABLED_FOR_ORG": (403, "API is not enabled for this Organization or Partner"),
+    "FUNCTIONALITY_NOT_ENABLED": (400, "Bulk API 2.0 is not enabled for this organization"),
+    "INSUFFICIENT_ACCESS": (403, "The user does not have access to Bulk API query jobs"),
+}
 
 
 class BulkError(Exception):
@@ -54,6 +73,7 @@ class BulkJob:
     state: str = "UploadComplete"
     polls: int = 0
     modified_ms: int = 0
+    fail_reason: str | None = None
 
     def info(self, *, full: bool) -> dict[str, Any]:
         """The job info JSON (``full`` adds the fields of a poll answer)."""
@@ -79,6 +99,8 @@ class BulkJob:
             answer["retries"] = 0
             answer["totalProcessingTime"] = 250 if done else 0
             answer["isPkChunkingSupported"] = False
+            if self.state == "Failed":
+                answer["errorMessage"] = self.fail_reason
         return answer
 
 
@@ -86,21 +108,56 @@ class BulkJob:
 class BulkJobs:
     """Every job of the org."""
 
+    seed: int = 1
     polls_to_complete: int = 2
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    sorted_max_rows: int | None = None
+    refusal: str | None = None
     jobs: dict[str, BulkJob] = field(default_factory=dict)
     counter: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def check_access(self) -> None:
+        """Refuse job creation when Bulk API is configured off.
+
+        Raises:
+            BulkError: the configured refusal.
+        """
+        if self.refusal is not None:
+            status, message = REFUSALS[self.refusal]
+            raise BulkError(status, self.refusal, message)
+
     def add(
-        self, operation: str, query: str, version: str, indexes: Sequence[int], renderer: Renderer
+        self,
+        operation: str,
+        query: str,
+        version: str,
+        indexes: Sequence[int],
+        renderer: Renderer,
+        *,
+        chunked: bool,
     ) -> BulkJob:
-        """Register a new job."""
+        """Register a new job (``chunked``: no ORDER BY or LIMIT, so PK chunking applies)."""
         with self.lock:
             self.counter += 1
             job_id = make_id("750", 40_000 + self.counter)
             now = int(time.time()) * 1000
+            fail_reason = None
+            if chunked:
+                rng = random.Random(f"{self.seed}:bulk:{self.counter}")  # noqa: S311
+                indexes = shuffled_chunks(indexes, self.chunk_rows, rng)
+            elif self.sorted_max_rows is not None and len(indexes) > self.sorted_max_rows:
+                fail_reason = TIMEOUT_MESSAGE
             job = BulkJob(
-                job_id, operation, query, version, now, indexes, renderer, modified_ms=now
+                job_id,
+                operation,
+                query,
+                version,
+                now,
+                indexes,
+                renderer,
+                modified_ms=now,
+                fail_reason=fail_reason,
             )
             self.jobs[job_id] = job
             while len(self.jobs) > MAX_JOBS:
@@ -124,7 +181,10 @@ class BulkJobs:
             job = self.get(job_id)
             if job.state in {"UploadComplete", "InProgress"}:
                 job.polls += 1
-                job.state = "JobComplete" if job.polls >= self.polls_to_complete else "InProgress"
+                if job.polls < self.polls_to_complete:
+                    job.state = "InProgress"
+                else:
+                    job.state = "Failed" if job.fail_reason else "JobComplete"
                 job.modified_ms = int(time.time()) * 1000
             return job
 
@@ -136,7 +196,7 @@ class BulkJobs:
         """
         with self.lock:
             job = self.get(job_id)
-            if job.state in {"JobComplete", "Failed", "Aborted"}:
+            if job.state in FINAL_STATES:
                 raise BulkError(
                     400, "INVALIDJOBSTATE", f"Job is already in a final state: {job.state}"
                 )
@@ -145,10 +205,29 @@ class BulkJobs:
             return job
 
     def delete(self, job_id: str) -> None:
-        """Delete a job."""
+        """Delete a job in a final state.
+
+        Raises:
+            BulkError: the job is still running (abort it first).
+        """
         with self.lock:
-            self.get(job_id)
+            job = self.get(job_id)
+            if job.state not in FINAL_STATES:
+                raise BulkError(
+                    400,
+                    "API_ERROR",
+                    "Error encountered when deleting the job because the job is not terminated",
+                )
             del self.jobs[job_id]
+
+
+def shuffled_chunks(indexes: Sequence[int], chunk_rows: int, rng: random.Random) -> array[int]:
+    """Rows as PK chunking delivers them: Id ranges in Id order, the ranges in random order."""
+    # Ids sort in index order.
+    by_id = sorted(indexes)
+    chunks = [by_id[start : start + chunk_rows] for start in range(0, len(by_id), chunk_rows)]
+    rng.shuffle(chunks)
+    return array("i", (index for chunk in chunks for index in chunk))
 
 
 def check_bulk_query(query: Query) -> None:

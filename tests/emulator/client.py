@@ -69,7 +69,8 @@ class AdminClient:
     def configure(self, **changes: Any) -> dict[str, Any]:
         """Change run-time settings: ``fail``, ``latency_ms``, ``api_limit``, ``api_usage``,
         ``rotate_refresh_tokens``, ``jwt_public_key_pem``, ``expire_all_tokens``,
-        ``bulk_polls_to_complete``. Returns the resulting config.
+        ``bulk_polls_to_complete``, ``bulk_chunk_rows``, ``bulk_sorted_max_rows``,
+        ``bulk_refusal``, ``clock_offset_seconds``. Returns the resulting config.
         """
         answer: dict[str, Any] = self._admin("POST", "config", changes)
         return answer
@@ -79,15 +80,20 @@ class AdminClient:
         answer: dict[str, Any] = self._admin("GET", "config")
         return answer
 
-    def touch(self, count: int = 1, ids: list[str] | None = None) -> dict[str, Any]:
+    def touch(
+        self, count: int = 1, ids: list[str] | None = None, age_seconds: float | None = None
+    ) -> dict[str, Any]:
         """Modify records (``count`` chosen ones, or ``ids``).
 
-        Their SystemModstamp and LastModifiedDate move past every other record's.
+        Their SystemModstamp and LastModifiedDate move past every other record's, or to
+        ``age_seconds`` before the org's clock.
 
         Returns:
             ``{"ids": [...], "system_modstamp": "..."}``.
         """
         payload: dict[str, Any] = {"ids": ids} if ids is not None else {"count": count}
+        if age_seconds is not None:
+            payload["age_seconds"] = age_seconds
         answer: dict[str, Any] = self._admin("POST", "touch", payload)
         return answer
 
@@ -96,9 +102,12 @@ class AdminClient:
         answer: dict[str, Any] = self._admin("POST", "delete", {"ids": ids})
         return answer
 
-    def insert(self, count: int = 1) -> dict[str, Any]:
-        """Add records."""
-        answer: dict[str, Any] = self._admin("POST", "insert", {"count": count})
+    def insert(self, count: int = 1, age_seconds: float | None = None) -> dict[str, Any]:
+        """Add records; with ``age_seconds``, a late commit stamped that long before now."""
+        payload: dict[str, Any] = {"count": count}
+        if age_seconds is not None:
+            payload["age_seconds"] = age_seconds
+        answer: dict[str, Any] = self._admin("POST", "insert", payload)
         return answer
 
 

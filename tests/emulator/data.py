@@ -951,13 +951,26 @@ class Dataset:
         self.clock_ms = latest + 1000
         return self.clock_ms
 
-    def touch(self, indexes: Iterable[int] | None = None, count: int = 0) -> tuple[list[int], int]:
+    def _clock_at(self, stamp: int) -> int:
+        """Use an explicit stamp (whole seconds); later plain changes still move past it."""
+        stamp -= stamp % 1000
+        self.clock_ms = max(self.clock_ms, stamp)
+        return stamp
+
+    def touch(
+        self,
+        indexes: Iterable[int] | None = None,
+        count: int = 0,
+        *,
+        stamp_at: int | None = None,
+    ) -> tuple[list[int], int]:
         """Change one field of some records and move their SystemModstamp past every other.
 
         Args:
             indexes: the records to touch; when None, ``count`` deterministically chosen
                 live records.
             count: how many records to choose when ``indexes`` is None.
+            stamp_at: their new SystemModstamp (ms) instead of the next tick.
 
         Returns:
             The touched indexes and their new SystemModstamp (ms).
@@ -976,7 +989,7 @@ class Dataset:
                 targets = sorted(chosen)
             else:
                 targets = sorted(set(indexes))
-            stamp = self._next_clock()
+            stamp = self._next_clock() if stamp_at is None else self._clock_at(stamp_at)
             for index in targets:
                 employees = self.value(index, "NumberOfEmployees")
                 employees = 1 if employees is None else employees + 1
@@ -1008,15 +1021,31 @@ class Dataset:
                 self.touched[index] = stamp
             return targets, stamp
 
-    def insert(self, count: int) -> tuple[list[int], int]:
-        """Append new records; they share one new SystemModstamp."""
+    def insert(self, count: int, *, stamp_at: int | None = None) -> tuple[list[int], int]:
+        """Append new records; they share one new SystemModstamp (``stamp_at`` if given).
+
+        A ``stamp_at`` before other records' stamps is a late commit: the records become
+        visible now with a SystemModstamp taken when their transaction began.
+        """
         with self.lock:
             self.mutations += 1
             stamp = self._next_clock()
             first = self.count
             self.inserted_stamps.extend([stamp] * count)
             self.count += count
-            return list(range(first, self.count)), stamp
+            created = list(range(first, self.count))
+            if stamp_at is None:
+                return created, stamp
+            # Base stamps must not decrease with the index: an earlier stamp is an override.
+            stamp = self._clock_at(stamp_at)
+            for index in created:
+                self.overrides[index] = {
+                    "CreatedDate": stamp,
+                    "LastModifiedDate": stamp,
+                    "SystemModstamp": stamp,
+                }
+                self.touched[index] = stamp
+            return created, stamp
 
 
 class _StampView:

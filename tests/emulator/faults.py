@@ -11,10 +11,13 @@ Grammar: comma-separated items, each one of
 - ``slow:MS``: every REST call waits MS milliseconds first; ``slow:K:MS``: every K-th does;
 - ``drop:K``: every K-th query page (``query``/``queryAll``/``nextRecordsUrl``) sends its
   headers and half its body, then closes the connection;
-- ``malformed:K``: every K-th query page answers 200 with a truncated JSON body.
+- ``malformed:K``: every K-th query page answers 200 with a truncated JSON body;
+- ``bulk-hangup:K``: every K-th Bulk API 2.0 job creation creates the job, then closes the
+  connection without answering (as a timeout or a dropped connection leaves a client).
 
 Counting is deterministic: REST calls are numbered 1, 2, 3... in arrival order (the
-versions list, OAuth and the admin API are not counted), query pages likewise; a call is
+versions list, OAuth and the admin API are not counted), query pages and job creations
+likewise; a call is
 hit when its number is a multiple of K. Setting a new spec restarts both counters.
 """
 
@@ -37,6 +40,7 @@ class Faults:
     slow_every: tuple[tuple[int, int], ...] = field(default_factory=tuple)
     drop: int | None = None
     malformed: int | None = None
+    bulk_hangup: int | None = None
 
     def slow_for(self, call_number: int) -> int:
         """Milliseconds REST call number ``call_number`` must wait."""
@@ -75,8 +79,8 @@ def parse_fail_spec(spec: str) -> Faults:
         if not item:
             continue
         name, *args = item.split(":")
-        if name in {"expire", "drop", "malformed"} and len(args) == 1:
-            values[name] = _positive(args[0], item)
+        if name in {"expire", "drop", "malformed", "bulk-hangup"} and len(args) == 1:
+            values[name.replace("-", "_")] = _positive(args[0], item)
         elif name in {"503", "429"} and len(args) in {1, 2}:
             key = "unavailable" if name == "503" else "too_many"
             values[key] = _positive(args[0], item)

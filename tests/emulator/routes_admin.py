@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from tests.emulator import bulk
 from tests.emulator.faults import parse_fail_spec
 from tests.emulator.render import format_datetime
 from tests.emulator.state import DEFAULT_API_LIMIT, OrgState
@@ -33,6 +34,10 @@ class AdminRoutes(OrgState):
             "jwt_public_key_pem",
             "expire_all_tokens",
             "bulk_polls_to_complete",
+            "bulk_chunk_rows",
+            "bulk_sorted_max_rows",
+            "bulk_refusal",
+            "clock_offset_seconds",
         }
         unknown = set(changes) - known
         if unknown:
@@ -43,6 +48,7 @@ class AdminRoutes(OrgState):
                 self.faults = parse_fail_spec(str(changes["fail"] or ""))
                 self.rest_calls = 0
                 self.query_pages = 0
+                self.bulk_creates = 0
             if "latency_ms" in changes:
                 self.latency_ms = float(changes["latency_ms"])
             if "api_limit" in changes:
@@ -55,9 +61,26 @@ class AdminRoutes(OrgState):
                 self.tokens.jwt_public_key_pem = changes["jwt_public_key_pem"] or None
             if changes.get("expire_all_tokens"):
                 self.tokens.expire_all()
-            if "bulk_polls_to_complete" in changes:
-                self.bulk.polls_to_complete = max(1, int(changes["bulk_polls_to_complete"]))
+            self._configure_bulk(changes)
+            if "clock_offset_seconds" in changes:
+                self.clock_offset = float(changes["clock_offset_seconds"])
             return self.config()
+
+    def _configure_bulk(self, changes: dict[str, Any]) -> None:
+        jobs = self.bulk
+        if "bulk_polls_to_complete" in changes:
+            jobs.polls_to_complete = max(1, int(changes["bulk_polls_to_complete"]))
+        if "bulk_chunk_rows" in changes:
+            jobs.chunk_rows = max(1, int(changes["bulk_chunk_rows"]))
+        if "bulk_sorted_max_rows" in changes:
+            value = changes["bulk_sorted_max_rows"]
+            jobs.sorted_max_rows = None if value is None else int(value)
+        if "bulk_refusal" in changes:
+            refusal = changes["bulk_refusal"] or None
+            if refusal is not None and refusal not in bulk.REFUSALS:
+                msg = f"bulk_refusal must be one of {sorted(bulk.REFUSALS)} or null"
+                raise ValueError(msg)
+            jobs.refusal = refusal
 
     def config(self) -> dict[str, Any]:
         """The current admin-visible configuration and counters."""
@@ -69,6 +92,12 @@ class AdminRoutes(OrgState):
             "rotate_refresh_tokens": self.tokens.rotate_refresh_tokens,
             "jwt_public_key_configured": bool(self.tokens.jwt_public_key_pem),
             "bulk_polls_to_complete": self.bulk.polls_to_complete,
+            "bulk_chunk_rows": self.bulk.chunk_rows,
+            "bulk_sorted_max_rows": self.bulk.sorted_max_rows,
+            "bulk_refusal": self.bulk.refusal,
+            "clock_offset_seconds": self.clock_offset,
+            "bulk_creates": self.bulk_creates,
+            "bulk_jobs": len(self.bulk.jobs),
             "accounts": self.data.count,
             "seed": self.seed,
             "rest_calls": self.rest_calls,
@@ -128,8 +157,13 @@ class AdminRoutes(OrgState):
 
     def _admin_change(self, name: str, payload: dict[str, Any]) -> Response:
         data = self.data
+        stamp_at = None
+        if payload.get("age_seconds") is not None:
+            # A change whose SystemModstamp lies this far before the org's "now": with
+            # insert, a record that commits late (its transaction ran that long).
+            stamp_at = int(self.now() - float(payload["age_seconds"])) * 1000
         if name == "insert":
-            indexes, stamp = data.insert(int(payload.get("count", 1)))
+            indexes, stamp = data.insert(int(payload.get("count", 1)), stamp_at=stamp_at)
         else:
             ids = payload.get("ids")
             targets: list[int] | None = None
@@ -147,7 +181,9 @@ class AdminRoutes(OrgState):
                     raise ValueError(msg)
                 indexes, stamp = data.delete(targets)
             else:
-                indexes, stamp = data.touch(targets, int(payload.get("count", 0)))
+                indexes, stamp = data.touch(
+                    targets, int(payload.get("count", 0)), stamp_at=stamp_at
+                )
         body = {
             "ids": [data.record_id(i) for i in indexes],
             "system_modstamp": format_datetime(stamp),

@@ -43,6 +43,7 @@ class BulkRoutes(OrgState):
             response.log = log
             return response
         try:
+            self.bulk.check_access()
             parsed = parse(soql)
             log["literals"] = parsed.literals
             bulk.check_bulk_query(parsed)
@@ -56,8 +57,17 @@ class BulkRoutes(OrgState):
             return response
         indexes = engine.execute(parsed, self.data, include_deleted=operation == "queryAll")
         renderer = self.renderer(parsed.fields, version, "csv")
-        job = self.bulk.add(operation, soql, version, indexes, renderer)
-        return Response(200, json_bytes(job.info(full=False)), kind="bulk_create", log=log)
+        chunked = not parsed.order and parsed.limit is None
+        job = self.bulk.add(operation, soql, version, indexes, renderer, chunked=chunked)
+        response = Response(200, json_bytes(job.info(full=False)), kind="bulk_create", log=log)
+        with self.lock:
+            self.bulk_creates += 1
+            number = self.bulk_creates
+            faults = self.faults
+        if faults.bulk_hangup and number % faults.bulk_hangup == 0:
+            # The job exists, but its creator never hears of it (a timeout, a dropped line).
+            response.fault = "hangup"
+        return response
 
     def bulk_list(self) -> Response:
         """``GET .../jobs/query``."""

@@ -128,10 +128,16 @@ class OrgState:
         self.api_usage = 0
         self.rest_calls = 0
         self.query_pages = 0
+        self.bulk_creates = 0
         self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self.cursor_counter = 0
-        self.bulk = bulk.BulkJobs()
+        self.bulk = bulk.BulkJobs(seed=self.seed)
+        self.clock_offset = 0.0
         self._renderers.clear()
+
+    def now(self) -> float:
+        """The org's clock (epoch seconds): the wall clock moved by ``clock_offset_seconds``."""
+        return time.time() + self.clock_offset
 
     # ------------------------------------------------------------------ request log
     def record(self, request: Request, response: Response, started: float) -> None:

@@ -117,6 +117,10 @@ class Application(Protocol):
         """Add one request log entry."""
         ...
 
+    def now(self) -> float:
+        """The server's clock (epoch seconds), as its ``Date`` header says."""
+        ...
+
 
 class Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 keep-alive handler delegating to the server's ``Application``."""
@@ -172,7 +176,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response) -> None:
         body = b"" if self.command == "HEAD" else response.body
         lines = [f"HTTP/1.1 {response.status} {STATUS_TEXT.get(response.status, 'Unknown')}"]
-        lines.append(f"Date: {email.utils.formatdate(usegmt=True)}")
+        lines.append(f"Date: {email.utils.formatdate(self.server.app.now(), usegmt=True)}")
         if response.content_type and response.status not in {204, 304}:
             lines.append(f"Content-Type: {response.content_type}")
         lines.extend(f"{k}: {v}" for k, v in response.headers)
@@ -181,6 +185,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        if response.fault == "hangup":
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if response.fault == "drop":
             self.wfile.write(head + body[: len(body) // 2])
             self.wfile.flush()
