@@ -1,4 +1,8 @@
-"""Bulk API 2.0 query jobs: create, poll with backoff, read CSV pages by locator."""
+"""Bulk API 2.0 query jobs: create once, poll with backoff, read CSV pages, then delete.
+
+Salesforce keeps a job and its results for about 7 days and counts every job against a
+daily allowance, so a job is deleted once read, and aborted first when given up.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from tap_salesforce_accounts.exceptions import SalesforceAPIError
+from tap_salesforce_accounts.exceptions import SalesforceAPIError, TapSalesforceError
 from tap_salesforce_accounts.readahead import read_ahead
 
 if TYPE_CHECKING:
@@ -24,6 +28,9 @@ RESULTS_PAGE_RECORDS: Final = 10_000
 POLL_FIRST_SECONDS: Final = 0.5
 POLL_MAX_SECONDS: Final = 10.0
 JOB_TIMEOUT_SECONDS: Final = 6 * 3600.0
+FINAL_STATES: Final = frozenset({"JobComplete", "Failed", "Aborted"})
+# Cleanup calls are quick and must not hold up a run that is stopping.
+CLEANUP_TIMEOUT_SECONDS: Final = 10.0
 
 
 class BulkJobFailedError(SalesforceAPIError):
@@ -53,20 +60,32 @@ class QueryJob:
         clock: Callable[[], float] = time.monotonic,
         timeout: float = JOB_TIMEOUT_SECONDS,
     ) -> None:
-        """Create the job at once."""
+        """Prepare the job; :meth:`start` creates it."""
         self._client = client
         self._sleep = sleep
         self._clock = clock
         self._timeout = timeout
-        body = {
+        self._body = {
             "operation": "queryAll" if include_deleted else "query",
             "query": statement,
             "contentType": "CSV",
             "columnDelimiter": "COMMA",
             "lineEnding": "LF",
         }
-        info = client.request("POST", client.data_path("jobs/query"), json_body=body, decode=True)
+        self.id: str | None = None
+        self.state = "New"
+        self.closed = False
+
+    def start(self) -> None:
+        """Create the job in Salesforce."""
+        client = self._client
+        # Not sent again without an answer: a POST that reached Salesforce created a job,
+        # and a second one would start a second job over the same rows.
+        info = client.request(
+            "POST", client.data_path("jobs/query"), json_body=self._body, decode=True, resend=False
+        )
         self.id = str(info["id"])
+        self.state = str(info.get("state") or "UploadComplete")
         logger.info("Created Bulk API 2.0 query job %s", self.id)
 
     @property
@@ -85,6 +104,7 @@ class QueryJob:
         while True:
             info: dict[str, Any] = self._client.get_json(self.path)
             state = info.get("state")
+            self.state = str(state)
             if state == "JobComplete":
                 logger.info(
                     "Bulk job %s complete: %s records",
@@ -123,3 +143,42 @@ class QueryJob:
             # The last page says so with the literal string "null".
             if not locator or locator == "null":
                 return
+
+    def close(self) -> None:
+        """Delete the job (aborting it first if it still runs); never raises a tap error.
+
+        Called once its results are read, and when the run fails or is stopped.
+        """
+        if self.closed or self.id is None:
+            return
+        self.closed = True
+        try:
+            if self.state not in FINAL_STATES:
+                self._abort()
+            self._client.request(
+                "DELETE", self.path, ok=frozenset({204}), timeout=CLEANUP_TIMEOUT_SECONDS
+            )
+            logger.info("Deleted Bulk API 2.0 query job %s", self.id)
+        except TapSalesforceError as exc:
+            logger.warning(
+                "Could not delete Bulk API 2.0 query job %s (%s); Salesforce removes it "
+                "after 7 days.",
+                self.id,
+                exc.message,
+            )
+
+    def _abort(self) -> None:
+        try:
+            self._client.request(
+                "PATCH",
+                self.path,
+                json_body={"state": "Aborted"},
+                timeout=CLEANUP_TIMEOUT_SECONDS,
+            )
+        except SalesforceAPIError as exc:
+            # A job that ended meanwhile cannot be aborted (INVALIDJOBSTATE): delete it.
+            if exc.status != 400:  # noqa: PLR2004
+                raise
+        else:
+            logger.info("Aborted Bulk API 2.0 query job %s", self.id)
+        self.state = "Aborted"

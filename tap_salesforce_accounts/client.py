@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from tap_salesforce_accounts.auth import OAUTH_TIMEOUT_SECONDS, OAuthSettings, Token, TokenProvider
@@ -266,12 +267,16 @@ class SalesforceClient:
         timeout: float | None = None,
         ok: frozenset[int] = frozenset({200, 201}),
         decode: bool = False,
+        resend: bool = True,
     ) -> Any:  # noqa: ANN401
         """Send a request to the org; map errors; retry what can succeed on a retry.
 
         Retries 5xx, 429, timeouts, dropped connections and malformed JSON bodies with
         exponential backoff and jitter, honouring ``Retry-After``. A 401 renews the token
         once. Never retries ``REQUEST_LIMIT_EXCEEDED``, invalid queries or auth errors.
+        Without ``resend``, a request that may have reached Salesforce but got no answer
+        (a read timeout, a connection dropped after sending) is not sent again: for a
+        request that creates something, a second one could create it twice.
 
         Returns:
             The response, or its decoded JSON body when ``decode`` is set.
@@ -296,6 +301,13 @@ class SalesforceClient:
                     timeout=timeout,
                 )
             except requests.RequestException as exc:
+                if not resend and not _never_sent(exc):
+                    msg = (
+                        f"Salesforce did not answer {method} {_display(path)} "
+                        f"({type(exc).__name__}); not sent again, since Salesforce may have "
+                        "acted on it: run again."
+                    )
+                    raise UnavailableError(msg, error_code="NOT_RESENT") from None
                 error: SalesforceAPIError = UnavailableError(
                     f"Salesforce did not answer {method} {_display(path)} "
                     f"({type(exc).__name__}): check the network, or raise request_timeout.",
@@ -513,6 +525,14 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None  # an unreadable Retry-After falls back to the usual backoff
     return max(0.0, parsed.timestamp() - time.time())
+
+
+def _never_sent(exc: requests.RequestException) -> bool:
+    """Whether the request surely never reached Salesforce (no connection was made)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 def _display(path: str) -> str:

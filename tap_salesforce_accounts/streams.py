@@ -45,7 +45,11 @@ PAGE_SIZE: Final = 2000
 
 
 class AccountStream(Stream):
-    """Salesforce Accounts, ordered by ``SystemModstamp, Id`` so a bookmark can resume.
+    """Salesforce Accounts, incremental by ``SystemModstamp``.
+
+    REST reads are ordered by ``SystemModstamp, Id``, so each STATE's bookmark can resume.
+    Bulk API 2.0 rows come in no order; their bookmark moves only at the job's end, so
+    every STATE the stream writes is one a run can resume from (``is_sorted``).
 
     Records are converted once per field list by a compiled converter (only datetimes
     need rewriting), so the SDK's generic type conformance is turned off.
@@ -68,6 +72,10 @@ class AccountStream(Stream):
         self.description = description
         self._latest_bookmark: str | None = None
         self._bookmark_pending = False
+        # The Bulk API 2.0 job to delete if the run fails or stops; while its rows are
+        # written (in no order) the bookmark waits.
+        self._bulk_job: bulk.QueryJob | None = None
+        self._withhold_bookmark = False
         self._queryable = frozenset(schema.queryable_fields(description))
         self._schema_messages: list[SchemaMessage] | None = None
         self._converter: (
@@ -117,7 +125,7 @@ class AccountStream(Stream):
         where = self._since_clause(context)
         order_by = (REPLICATION_KEY, "Id")
         if self._use_bulk(where):
-            records = self._bulk_records(fields, where, order_by)
+            records = self._bulk_records(fields, where)
             if records is not None:
                 yield from records
                 return
@@ -130,7 +138,7 @@ class AccountStream(Stream):
                 "API 2.0 instead (base64 fields are not read by Bulk).",
                 len(fields),
             )
-            records = self._bulk_records(fields, where, order_by)
+            records = self._bulk_records(fields, where)
             if records is not None:
                 yield from records
                 return
@@ -195,29 +203,51 @@ class AccountStream(Stream):
         return use_bulk
 
     def _bulk_records(
-        self, fields: Sequence[str], where: str | None, order_by: Sequence[str]
+        self, fields: Sequence[str], where: str | None
     ) -> Iterator[dict[str, Any]] | None:
         """Records through a Bulk API 2.0 query job, or None if the job failed."""
         columns, compounds = schema.bulk_select_fields(self.description, fields)
-        statement = soql.select(columns, where=where, order_by=order_by)
+        # No ORDER BY or LIMIT: either turns automatic PK chunking off, and a large org's
+        # job then runs out of time. The rows come chunk by chunk, in no order.
+        statement = soql.select(columns, where=where)
         job = bulk.QueryJob(self.client, statement, include_deleted=self.include_deleted)
+        self._bulk_job = job
         try:
+            job.start()
             job.wait()
         except bulk.BulkJobFailedError as exc:
+            self.close_bulk_job()
+            self._bulk_job = None
             self.logger.warning("%s; reading over REST instead.", exc.message)
             return None
+        except BaseException:
+            self.close_bulk_job()
+            raise
         return self._bulk_rows(job, fields, compounds)
 
     def _bulk_rows(
         self, job: bulk.QueryJob, fields: Sequence[str], compounds: Sequence[str]
     ) -> Iterator[dict[str, Any]]:
         convert: Callable[[list[str]], dict[str, Any]] | None = None
-        for header, rows in job.result_pages():
-            if convert is None:
-                convert = schema.make_csv_row_converter(self.description, header, compounds)
-            for row in rows:
-                record = convert(row)
-                yield {name: record.get(name) for name in fields}
+        self._withhold_bookmark = True
+        try:
+            for header, rows in job.result_pages():
+                if convert is None:
+                    convert = schema.make_csv_row_converter(self.description, header, compounds)
+                for row in rows:
+                    record = convert(row)
+                    yield {name: record.get(name) for name in fields}
+        finally:
+            self.close_bulk_job()
+        # Every row of the job is written: the highest SystemModstamp seen is the bookmark.
+        self._withhold_bookmark = False
+        self._bulk_job = None
+
+    def close_bulk_job(self) -> None:
+        """Delete the open Bulk API 2.0 job, if any (aborting it if it still runs)."""
+        job = self._bulk_job
+        if job is not None:
+            job.close()
 
     def _query_pages(
         self, statement: str, *, ahead: bool = True
@@ -402,6 +432,12 @@ class AccountStream(Stream):
         if value is None:
             return
         latest = self._latest_bookmark
+        if self._withhold_bookmark:
+            # Bulk API 2.0 rows arrive in no order: keep the highest value seen.
+            if latest is None or value > latest:
+                self._latest_bookmark = value
+            self._bookmark_pending = True
+            return
         if latest is not None and value < latest and self.check_sorted:
             msg = (
                 f"Unsorted data detected in stream. Latest value {value!r} is smaller than "
@@ -412,8 +448,13 @@ class AccountStream(Stream):
         self._bookmark_pending = True
 
     def apply_pending_bookmark(self) -> None:
-        """Move the last record's ``SystemModstamp`` into the SDK's state."""
-        if self._bookmark_pending:
+        """Move the last record's ``SystemModstamp`` into the SDK's state.
+
+        While a Bulk API 2.0 job's rows are being written the bookmark stays where the run
+        began: rows not yet written may be older than the highest one written, so a STATE
+        then must let an interrupted run read the job's whole window again.
+        """
+        if self._bookmark_pending and not self._withhold_bookmark:
             self._bookmark_pending = False
             super()._increment_stream_state({REPLICATION_KEY: self._latest_bookmark})
 

@@ -136,8 +136,14 @@ class TapSalesforceAccounts(Tap):
         except ApiUsageThresholdError:
             # Stop cleanly: a last STATE covers every record written so far.
             stream = self.account_stream
+            stream.close_bulk_job()
             stream.apply_pending_bookmark()
             stream.finalize_state_progress_markers()
+            raise
+        except BaseException:
+            # Failed, interrupted or stopped by a signal (SystemExit): no job left running.
+            if self._streams is not None:
+                self.account_stream.close_bulk_job()
             raise
 
     def sync_one(self, value: str) -> dict[str, Any]:
