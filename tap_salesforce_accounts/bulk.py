@@ -12,7 +12,11 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from tap_salesforce_accounts.exceptions import SalesforceAPIError, TapSalesforceError
+from tap_salesforce_accounts.exceptions import (
+    BulkJobFailedError,
+    SalesforceAPIError,
+    TapSalesforceError,
+)
 from tap_salesforce_accounts.readahead import read_ahead
 
 if TYPE_CHECKING:
@@ -31,12 +35,6 @@ JOB_TIMEOUT_SECONDS: Final = 6 * 3600.0
 FINAL_STATES: Final = frozenset({"JobComplete", "Failed", "Aborted"})
 # Cleanup calls are quick and must not hold up a run that is stopping.
 CLEANUP_TIMEOUT_SECONDS: Final = 10.0
-
-
-class BulkJobFailedError(SalesforceAPIError):
-    """The query job ended ``Failed`` or ``Aborted``, or never finished."""
-
-    code = "bulk_job_failed"
 
 
 class QueryJob:

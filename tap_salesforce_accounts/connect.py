@@ -72,6 +72,7 @@ from tap_salesforce_accounts.exceptions import (
     ConfigError,
     TapSalesforceError,
     UnavailableError,
+    report,
 )
 from tap_salesforce_accounts.settings import DEFAULT_LOGIN_URL, read_number
 
@@ -220,20 +221,17 @@ def run_connect(
             else:
                 _Connection(options, session, out, open_browser, timeout).run()
     except TapSalesforceError as exc:
-        print(f"{PROGRAM}: error: {exc.message}", file=err, flush=True)
-        return exc.exit_code
+        return report(PROGRAM, exc, err)
     except KeyboardInterrupt:
-        print(f"{PROGRAM}: error: interrupted; nothing was written.", file=err, flush=True)
+        report(PROGRAM, TapSalesforceError("interrupted; nothing was written."), err)
         return EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001  (the one place that turns bugs into an exit code)
         # The exception text is not shown: it could quote a request or answer with a secret.
-        print(
-            f"{PROGRAM}: error: unexpected {type(exc).__name__}; this is a bug, please report "
-            "it with the command line you ran (without secrets).",
-            file=err,
-            flush=True,
+        unexpected = TapSalesforceError(
+            f"unexpected {type(exc).__name__}; this is a bug, please report it with the "
+            "command line you ran (without secrets)."
         )
-        return 1
+        return report(PROGRAM, unexpected, err)
     return 0
 
 

@@ -7,24 +7,37 @@ never contain a secret.
 
 ::
 
-    TapSalesforceError                      exit 1
-    ├── ConfigError                         exit 2   a setting is missing or wrong
-    ├── AuthError                           exit 3   OAuth refused the credentials
-    ├── LookupFailedError                            on-demand mode outcomes
-    │   ├── AccountNotFoundError            exit 4
-    │   ├── MultipleAccountsError           exit 5
-    │   ├── InvalidLookupValueError         exit 6   empty, too long, malformed Id
-    │   │   └── MalformedIdError            exit 6
-    │   └── IndexFieldError                 exit 7   field cannot identify one Account
-    ├── ApiLimitError                       exit 8   org's daily API requests spent
-    │   └── ApiUsageThresholdError          exit 8   max_api_usage_percent reached
-    ├── UnavailableError                    exit 9   5xx, 429, timeouts, unreachable host
-    └── SalesforceAPIError                  exit 10  any other refusal (INVALID_FIELD, ...)
-        ├── InvalidQueryError                        INVALID_FIELD, MALFORMED_QUERY, ...
-        └── SessionExpiredError                      401 INVALID_SESSION_ID
+    TapSalesforceError                      exit 1   error
+    ├── ConfigError                         exit 2   config_error: a setting is missing or wrong
+    ├── AuthError                           exit 3   auth_error: OAuth refused the credentials
+    ├── LookupFailedError                   exit 1   lookup_failed: on-demand mode outcomes
+    │   ├── AccountNotFoundError            exit 4   not_found
+    │   ├── MultipleAccountsError           exit 5   multiple_matches
+    │   ├── InvalidLookupValueError         exit 6   invalid_value: empty or too long
+    │   │   └── MalformedIdError            exit 6   malformed_id
+    │   └── IndexFieldError                 exit 7   index_field_error
+    ├── StoreError                          exit 1   store_error: the hook's status store
+    └── SalesforceAPIError                  exit 10  api_error: any other refusal
+        ├── InvalidQueryError               exit 10  invalid_query: INVALID_FIELD, ...
+        ├── SessionExpiredError             exit 10  session_expired: 401 INVALID_SESSION_ID
+        ├── BulkJobFailedError              exit 10  bulk_job_failed: a Bulk API 2.0 job
+        ├── ApiLimitError                   exit 8   api_limit: daily API requests spent
+        │   └── ApiUsageThresholdError      exit 8   api_usage_threshold
+        └── UnavailableError                exit 9   unavailable: 5xx, 429, timeouts
+
+The commands' tables (error code to exit code, and back) are derived from these classes:
+see :func:`error_classes`, :data:`EXIT_CODE_BY_CODE` and :data:`CODE_BY_EXIT_CODE`.
 """
 
 from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from singer_sdk.exceptions import ConfigValidationError
 
 
 class TapSalesforceError(Exception):
@@ -141,6 +154,71 @@ class UnavailableError(SalesforceAPIError):
 
     code = "unavailable"
     exit_code = 9
+
+
+class BulkJobFailedError(SalesforceAPIError):
+    """A Bulk API 2.0 query job ended ``Failed`` or ``Aborted``, or never finished."""
+
+    code = "bulk_job_failed"
+
+
+class StoreError(TapSalesforceError):
+    """The session hook's status store cannot be opened, read or written."""
+
+    code = "store_error"
+    exit_code = 1
+
+
+def error_classes() -> list[type[TapSalesforceError]]:
+    """Every class of the tree, each before its subclasses.
+
+    >>> [cls.__name__ for cls in error_classes()][:3]
+    ['TapSalesforceError', 'ConfigError', 'AuthError']
+    """
+    found: list[type[TapSalesforceError]] = [TapSalesforceError]
+    for cls in found:
+        found.extend(cls.__subclasses__())
+    return found
+
+
+# Error code (in the hook's JSON and the status store) to the command's exit code.
+EXIT_CODE_BY_CODE: Final[dict[str, int]] = {cls.code: cls.exit_code for cls in error_classes()}
+# Exit code back to the code of the most general error with it (a child tap's exit code,
+# when it reported nothing else). Exit 1 means unexpected and is left out.
+CODE_BY_EXIT_CODE: Final[dict[int, str]] = {
+    cls.exit_code: cls.code
+    for cls in reversed(error_classes())
+    if cls.exit_code != TapSalesforceError.exit_code
+}
+
+
+def config_validation_error(exc: ConfigValidationError) -> ConfigError:
+    """One line out of the singer-sdk's list of settings problems."""
+    problems = "; ".join(str(e) for e in exc.errors) or str(exc)
+    return ConfigError(f"the config is invalid: {problems}; see --about for the settings.")
+
+
+def report(
+    program: str, error: TapSalesforceError, stream: TextIO, *, as_json: bool = False
+) -> int:
+    r"""Write ``error`` as one line (or one JSON object) to ``stream``; return its exit code.
+
+    Every command reports its errors through here, so each is one line with the same prefix.
+
+    >>> import io
+    >>> out = io.StringIO()
+    >>> report("tap-salesforce-accounts", ConfigError("bad\nvalue."), out)
+    2
+    >>> out.getvalue()
+    'tap-salesforce-accounts: error: bad value.\n'
+    """
+    if as_json:
+        line = json.dumps({"error": {"code": error.code, "message": error.message}})
+    else:
+        line = f"{program}: error: {error.message}"
+    stream.write(line + "\n")
+    stream.flush()
+    return error.exit_code
 
 
 _BY_ERROR_CODE: dict[str, type[SalesforceAPIError]] = {

@@ -20,6 +20,7 @@ from tap_salesforce_accounts import bulk, ids, schema, soql
 from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
     AccountNotFoundError,
+    BulkJobFailedError,
     ConfigError,
     InvalidLookupValueError,
     MultipleAccountsError,
@@ -215,7 +216,7 @@ class AccountStream(Stream):
         try:
             job.start()
             job.wait()
-        except bulk.BulkJobFailedError as exc:
+        except BulkJobFailedError as exc:
             self.close_bulk_job()
             self._bulk_job = None
             self.logger.warning("%s; reading over REST instead.", exc.message)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import sys
@@ -27,6 +26,8 @@ from tap_salesforce_accounts.exceptions import (
     ApiUsageThresholdError,
     ConfigError,
     TapSalesforceError,
+    config_validation_error,
+    report,
 )
 from tap_salesforce_accounts.settings import DEFAULT_INDEX_FIELD, SETTINGS
 from tap_salesforce_accounts.streams import AccountStream
@@ -344,20 +345,9 @@ class _TapCommand(SingerCommand):
             sys.exit(ConfigError.exit_code)
 
 
-def config_validation_error(exc: ConfigValidationError) -> ConfigError:
-    """One line out of the SDK's list of settings problems."""
-    problems = "; ".join(str(e) for e in exc.errors) or str(exc)
-    return ConfigError(f"the config is invalid: {problems}; see --about for the settings.")
-
-
 def report_error(exc: TapSalesforceError) -> None:
     """Write the one-line error to stderr (as JSON when the session hook runs the tap)."""
-    if os.environ.get(ERROR_FORMAT_VARIABLE) == "json":
-        line = json.dumps({"error": {"code": exc.code, "message": exc.message}})
-    else:
-        line = f"{PROGRAM}: error: {exc.message}"
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    report(PROGRAM, exc, sys.stderr, as_json=os.environ.get(ERROR_FORMAT_VARIABLE) == "json")
 
 
 def read_state(handle: TextIO) -> dict[str, Any]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from tap_salesforce_accounts.exceptions import StoreError
 from tap_salesforce_accounts.hook.result import ErrorInfo, LookupResult
 from tap_salesforce_accounts.hook.session import HookSettings, SessionHook
-from tap_salesforce_accounts.hook.store import StoreError
 
 __all__ = ["ErrorInfo", "HookSettings", "LookupResult", "SessionHook", "StoreError"]

@@ -54,22 +54,7 @@ EXIT_OK: Final = 0
 EXIT_UNEXPECTED: Final = 1
 EXIT_CONFIG: Final = exceptions.ConfigError.exit_code
 
-_ERROR_TYPES: Final = (
-    exceptions.ConfigError,
-    exceptions.AuthError,
-    exceptions.AccountNotFoundError,
-    exceptions.MultipleAccountsError,
-    exceptions.InvalidLookupValueError,
-    exceptions.MalformedIdError,
-    exceptions.IndexFieldError,
-    exceptions.SalesforceAPIError,
-    exceptions.InvalidQueryError,
-    exceptions.SessionExpiredError,
-    exceptions.ApiLimitError,
-    exceptions.ApiUsageThresholdError,
-    exceptions.UnavailableError,
-)
-EXIT_BY_CODE: Final[dict[str, int]] = {cls.code: cls.exit_code for cls in _ERROR_TYPES} | {
+EXIT_BY_CODE: Final[dict[str, int]] = exceptions.EXIT_CODE_BY_CODE | {
     TIMEOUT_CODE: exceptions.UnavailableError.exit_code,
     INTERNAL_CODE: EXIT_UNEXPECTED,
 }
@@ -92,7 +77,7 @@ def lookup_exit_code(result: LookupResult) -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        _fail(f"{message} (see --help).", EXIT_CONFIG)
+        _fail(ConfigError(f"{message} (see --help)."))
         raise SystemExit(EXIT_CONFIG)
 
 
@@ -139,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging()
     files = [path for path in args.config if path != "ENV"]
     if len(files) > 1:
-        return _fail("give one config file (and ENV for environment variables).", EXIT_CONFIG)
+        return _fail(ConfigError("give one config file (and ENV for environment variables)."))
     config: object = files[0] if files else {}
     if args.command in {"status", "history"}:
         return _read_store(config, args)
@@ -150,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parse_env_config="ENV" in args.config,
         )
     except ConfigError as exc:
-        return _fail(exc.message, EXIT_CONFIG)
+        return _fail(exc)
     with hook:
         return _run(hook, args)
 
@@ -165,7 +150,7 @@ def _read_store(config: object, args: argparse.Namespace) -> int:
             parse_env_config="ENV" in args.config,
         )
     except TapSalesforceError as exc:
-        return _fail(exc.message, exc.exit_code)
+        return _fail(exc)
     _print(dumps(answer))
     return EXIT_OK
 
@@ -183,7 +168,7 @@ def _run(hook: SessionHook, args: argparse.Namespace) -> int:
         else:
             _print(dumps(hook.fields()))
     except TapSalesforceError as exc:
-        return _fail(exc.message, exc.exit_code)
+        return _fail(exc)
     return EXIT_OK
 
 
@@ -192,10 +177,8 @@ def _print(text: str) -> None:
     sys.stdout.flush()
 
 
-def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"{PROG}: error: {' '.join(message.split())}\n")
-    sys.stderr.flush()
-    return code
+def _fail(error: TapSalesforceError) -> int:
+    return exceptions.report(PROG, error, sys.stderr)
 
 
 def _setup_logging() -> None:

@@ -14,7 +14,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Final
 
-from tap_salesforce_accounts.hook.store import StoreError
+from tap_salesforce_accounts.exceptions import StoreError
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -38,7 +38,7 @@ from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 from tap_salesforce_accounts import exceptions
 from tap_salesforce_accounts.client import ClientSettings
 from tap_salesforce_accounts.configfile import write_config_value, write_json_private
-from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
+from tap_salesforce_accounts.exceptions import TapSalesforceError
 from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, ErrorInfo, dumps, loads
 from tap_salesforce_accounts.tap import ERROR_FORMAT_VARIABLE, TapSalesforceAccounts
 
@@ -55,17 +55,7 @@ logger = logging.getLogger(__name__)
 Outcome = Literal["ok", "not_found", "error"]
 
 # The tap's documented exit codes, back to its error codes.
-EXIT_CODES: Final[dict[int, str]] = {
-    exceptions.ConfigError.exit_code: exceptions.ConfigError.code,
-    exceptions.AuthError.exit_code: exceptions.AuthError.code,
-    exceptions.AccountNotFoundError.exit_code: exceptions.AccountNotFoundError.code,
-    exceptions.MultipleAccountsError.exit_code: exceptions.MultipleAccountsError.code,
-    exceptions.InvalidLookupValueError.exit_code: exceptions.InvalidLookupValueError.code,
-    exceptions.IndexFieldError.exit_code: exceptions.IndexFieldError.code,
-    exceptions.ApiLimitError.exit_code: exceptions.ApiLimitError.code,
-    exceptions.UnavailableError.exit_code: exceptions.UnavailableError.code,
-    exceptions.SalesforceAPIError.exit_code: exceptions.SalesforceAPIError.code,
-}
+EXIT_CODES: Final = exceptions.CODE_BY_EXIT_CODE
 
 
 def _reported_error(stderr: bytes) -> ErrorInfo | None:
@@ -217,9 +207,7 @@ def build_tap(
                 client=client,
             )
     except ConfigValidationError as exc:
-        problems = "; ".join(str(e) for e in exc.errors) or str(exc)
-        msg = f"the config is invalid: {problems}."
-        raise ConfigError(msg) from None
+        raise exceptions.config_validation_error(exc) from None
 
 
 class InProcessRunner:

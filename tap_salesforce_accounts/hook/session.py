@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from tap_salesforce_accounts import exceptions, schema
 from tap_salesforce_accounts.configfile import read_json_object
-from tap_salesforce_accounts.exceptions import ConfigError
+from tap_salesforce_accounts.exceptions import ConfigError, StoreError
 from tap_salesforce_accounts.hook.recorder import Recorder, StoreWarnings
 from tap_salesforce_accounts.hook.result import (
     INTERNAL_CODE,
@@ -49,7 +49,6 @@ from tap_salesforce_accounts.hook.runner import (
 )
 from tap_salesforce_accounts.hook.store import (
     DEFAULT_HISTORY_LIMIT,
-    StoreError,
     StoreLocation,
     SyncEvent,
     iso_utc,

@@ -39,7 +39,8 @@ from typing import TYPE_CHECKING, Any, Final, Self
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from tap_salesforce_accounts import ids
-from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
+from tap_salesforce_accounts.exceptions import ConfigError
+from tap_salesforce_accounts.exceptions import StoreError as StoreError  # noqa: PLC0414  (public here too)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -60,13 +61,6 @@ _PG_DDL_LOCK: Final = 0x7A5F_4B00
 
 SUCCESS_STATUSES: Final = frozenset({"ok", "not_found"})
 STATUSES: Final = frozenset({"ok", "not_found", "error", "stale"})
-
-
-class StoreError(TapSalesforceError):
-    """The status store cannot be opened, read or written."""
-
-    code = "store_error"
-    exit_code = 1
 
 
 def value_key(index_field: str, value: str) -> str:
