@@ -271,6 +271,7 @@ def fixture_slow_emulator() -> Iterator[Emulator]:
 def test_deadline_with_a_slow_salesforce(slow_emulator: Emulator, tmp_path: Path) -> None:
     config = hook_config(slow_emulator.url, tmp_path, lookup_timeout_seconds=0.5)
     with SessionHook(config) as hook:
+        hook.warm_up()  # token and describe now, not within the first lookup's deadline
         assert hook.lookup("CUST-000101").status == "ok"
         slow_emulator.configure(fail="slow:3000")
         started = time.monotonic()

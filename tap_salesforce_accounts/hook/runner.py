@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Outcome = Literal["ok", "not_found", "error"]
+UNAVAILABLE_CODE: Final = exceptions.UnavailableError.code
 
 # The tap's documented exit codes, back to its error codes.
 EXIT_CODES: Final = exceptions.CODE_BY_EXIT_CODE
@@ -305,16 +306,23 @@ class InProcessRunner:
 
     def run(self, value: str, timeout: float) -> Attempt:
         """Look ``value`` up, waiting at most ``timeout`` seconds."""
+        started = time.monotonic()
         future = self._pool.submit(self._sync, value)
         with self._inflight_lock:
             self._inflight.add(future)
         future.add_done_callback(self._forget)
         try:
-            return future.result(timeout=max(timeout, 0.0))
+            attempt = future.result(timeout=max(timeout, 0.0))
         except concurrent.futures.TimeoutError:
             # The worker goes on until its HTTP call times out; its answer is dropped.
             future.cancel()
             return Attempt("error", error=timeout_error(timeout), usage=self.client.usage)
+        # HTTP waits are cut to the deadline (tuned_config): an "unavailable" that came at
+        # or after it is the deadline passing, whichever thread noticed first.
+        unavailable = attempt.error is not None and attempt.error.code == UNAVAILABLE_CODE
+        if unavailable and time.monotonic() - started >= timeout:
+            return dataclasses.replace(attempt, error=timeout_error(timeout))
+        return attempt
 
     def _forget(self, future: concurrent.futures.Future[Attempt]) -> None:
         with self._inflight_lock:
