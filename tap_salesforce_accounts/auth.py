@@ -16,22 +16,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-import requests
-
-from tap_salesforce_accounts.exceptions import AuthError, ConfigError, UnavailableError
-from tap_salesforce_accounts.settings import AUTH_FLOWS, DEFAULT_AUTH_FLOW, DEFAULT_LOGIN_URL
+from tap_salesforce_accounts.exceptions import ConfigError
+from tap_salesforce_accounts.retry import RetryPolicy
+from tap_salesforce_accounts.settings import (
+    AUTH_FLOWS,
+    DEFAULT_AUTH_FLOW,
+    DEFAULT_LOGIN_URL,
+    DEFAULT_TOKEN_TIMEOUT_SECONDS,
+)
+from tap_salesforce_accounts.token_endpoint import check_login_url, not_salesforce, request_token
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
+    import requests
+
 logger = logging.getLogger(__name__)
 
-TOKEN_PATH: Final = "/services/oauth2/token"  # noqa: S105  (a path, not a secret)
 JWT_GRANT: Final = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Salesforce accepts a JWT whose exp is at most three minutes ahead.
 JWT_LIFETIME_SECONDS: Final = 170
-OAUTH_TIMEOUT_SECONDS: Final = 30.0
 
+_SANDBOX_MY_DOMAINS: Final = (".sandbox.my.salesforce.com", ".scratch.my.salesforce.com")
 _FLOW_NEEDS: Final[dict[str, tuple[str, ...]]] = {
     "refresh_token": ("client_id", "refresh_token"),
     "jwt_bearer": ("client_id", "username"),
@@ -95,14 +101,7 @@ class OAuthSettings:
                 )
             )
             raise ConfigError(msg)
-        login_url = str(config.get("login_url") or DEFAULT_LOGIN_URL).rstrip("/")
-        parts = urlsplit(login_url)
-        if parts.scheme not in {"https", "http"} or not parts.netloc:
-            msg = (
-                f"login_url {login_url!r} is not a URL: use https://login.salesforce.com, "
-                "https://test.salesforce.com or your My Domain URL."
-            )
-            raise ConfigError(msg)
+        login_url = check_login_url(config.get("login_url"))
         return cls(
             client_id=str(config["client_id"]),
             client_secret=str(config.get("client_secret") or ""),
@@ -128,18 +127,21 @@ def _private_key_text(config: Mapping[str, Any]) -> str:
 def jwt_audience(login_url: str) -> str:
     """The ``aud`` claim Salesforce expects for a login host.
 
-    Production and My Domain hosts take the production audience, sandboxes the sandbox
-    one; any other host (an Experience Cloud site, a local emulator) is its own audience.
+    Production and My Domain hosts take the production audience; sandboxes, their My
+    Domains and scratch orgs the sandbox one; any other host (an Experience Cloud site, a
+    local emulator) is its own audience.
 
     >>> jwt_audience("https://acme.my.salesforce.com")
     'https://login.salesforce.com'
     >>> jwt_audience("https://acme--dev.sandbox.my.salesforce.com")
     'https://test.salesforce.com'
+    >>> jwt_audience("https://bold-fox-42.scratch.my.salesforce.com")
+    'https://test.salesforce.com'
     >>> jwt_audience("http://127.0.0.1:8080")
     'http://127.0.0.1:8080'
     """
     host = urlsplit(login_url).hostname or ""
-    if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
+    if host == "test.salesforce.com" or host.endswith(_SANDBOX_MY_DOMAINS):
         return "https://test.salesforce.com"
     if host == "login.salesforce.com" or host.endswith(".my.salesforce.com"):
         return "https://login.salesforce.com"
@@ -192,55 +194,6 @@ def _grant_form(settings: OAuthSettings) -> dict[str, str]:
     }
 
 
-_OAUTH_ADVICE: Final[dict[str, str]] = {
-    "invalid_client_id": (
-        "Salesforce does not know this client_id: set it to the Connected App's Consumer Key "
-        "(a new app can take up to 10 minutes to become usable)."
-    ),
-    "invalid_client": (
-        "Salesforce refused the client credentials: check client_secret is the Connected "
-        "App's Consumer Secret."
-    ),
-    "unsupported_grant_type": (
-        "the Connected App does not allow the {flow} flow: enable it in the app's OAuth "
-        "settings, or pick another auth_flow."
-    ),
-    "inactive_user": "the integration user is inactive: reactivate it or use another user.",
-    "inactive_org": "the org is locked, closed or suspended: ask its administrator.",
-}
-
-
-def describe_oauth_error(flow: str, error: str, description: str) -> str:
-    """One line that names what Salesforce refused and what to do about it.
-
-    >>> describe_oauth_error("refresh_token", "invalid_grant", "expired access/refresh token")
-    'Salesforce refused the refresh token (invalid_grant: expired access/refresh token): it expired or was revoked; run tap-salesforce-accounts-connect again to get a new one.'
-    """  # noqa: E501
-    said = f"{error}: {description}" if description else error
-    if error == "invalid_grant":
-        if flow == "refresh_token":
-            return (
-                f"Salesforce refused the refresh token ({said}): it expired or was revoked; "
-                "run tap-salesforce-accounts-connect again to get a new one."
-            )
-        if flow == "jwt_bearer":
-            return (
-                f"Salesforce refused the JWT assertion ({said}): check username, that the user "
-                "is pre-authorized for the Connected App (Admin approved users), that the "
-                "uploaded certificate matches private_key, and that login_url is production, "
-                "sandbox or My Domain as the org needs."
-            )
-        return (
-            f"Salesforce refused the client credentials grant ({said}): set a Run As user in "
-            "the Connected App's client credentials flow settings and use your My Domain "
-            "login_url."
-        )
-    advice = _OAUTH_ADVICE.get(error)
-    if advice:
-        return f"{advice.format(flow=flow)} ({said})"
-    return f"Salesforce's OAuth endpoint refused the {flow} grant ({said})."
-
-
 class TokenProvider:
     """Fetches an access token once and shares it; thread-safe.
 
@@ -248,7 +201,8 @@ class TokenProvider:
         settings: the OAuth settings.
         session: the HTTP session to use.
         on_refresh_token: called with a rotated refresh token, to persist it.
-        timeout: seconds to wait for the token endpoint's answer.
+        timeout: seconds to wait to connect to the token endpoint, and then for its answer.
+        retry: the retry policy of token requests (that of data calls).
     """
 
     def __init__(
@@ -257,11 +211,13 @@ class TokenProvider:
         session: requests.Session,
         *,
         on_refresh_token: Callable[[str], None] | None = None,
-        timeout: float = OAUTH_TIMEOUT_SECONDS,
+        timeout: float = DEFAULT_TOKEN_TIMEOUT_SECONDS,
+        retry: RetryPolicy | None = None,
     ) -> None:
         """Keep the settings; no request is made until a token is needed."""
         self._settings = settings
         self._timeout = timeout
+        self._retry = retry or RetryPolicy()
         self._session = session
         self._on_refresh_token = on_refresh_token
         self._token: Token | None = None
@@ -292,36 +248,16 @@ class TokenProvider:
 
     def _fetch(self) -> Token:
         settings = self._settings
-        url = settings.login_url + TOKEN_PATH
         self.requests_made += 1
-        try:
-            response = self._session.post(
-                url,
-                data=_grant_form(settings),
-                headers={"Accept": "application/json"},
-                timeout=self._timeout,
-            )
-        except requests.RequestException as exc:
-            msg = (
-                f"cannot reach login_url {settings.login_url} ({type(exc).__name__}): check the "
-                "URL and the network; production is https://login.salesforce.com, sandboxes "
-                "https://test.salesforce.com."
-            )
-            raise UnavailableError(msg) from None
-        body = json_or_none(response)
-        if response.status_code != 200 or not isinstance(body, dict):  # noqa: PLR2004
-            raise self._error(response, body)
-        try:
-            token = Token(
-                access_token=str(body["access_token"]),
-                instance_url=str(body["instance_url"]).rstrip("/"),
-                identity_url=str(body.get("id") or ""),
-                issued_at=int(body.get("issued_at") or 0) / 1000,
-            )
-        except (KeyError, ValueError):
-            raise _not_salesforce(settings.login_url, "no access_token and instance_url") from None
-        if urlsplit(token.instance_url).scheme not in {"https", "http"}:
-            raise _not_salesforce(settings.login_url, "an instance_url that is not a URL")
+        body = request_token(
+            self._session,
+            settings.login_url,
+            _grant_form(settings),
+            flow=settings.auth_flow,
+            timeout=self._timeout,
+            retry=self._retry,
+        )
+        token = token_from_answer(body, settings.login_url)
         rotated = body.get("refresh_token")
         if settings.auth_flow == "refresh_token" and rotated and rotated != settings.refresh_token:
             # Refresh token rotation: the old token stops working, so keep the new one.
@@ -332,56 +268,22 @@ class TokenProvider:
         logger.debug("Got an access token for %s", token.instance_url)
         return token
 
-    def _error(self, response: requests.Response, body: object) -> Exception:
-        flow = self._settings.auth_flow
-        if isinstance(body, dict) and "error" in body:
-            message = describe_oauth_error(
-                flow, str(body["error"]), str(body.get("error_description") or "")
-            )
-            return AuthError(message)
-        if response.status_code >= 500 and response.status_code != 501:  # noqa: PLR2004
-            return UnavailableError(
-                f"Salesforce's login host {self._settings.login_url} answered HTTP "
-                f"{response.status_code}: try again later.",
-                status=response.status_code,
-            )
-        return _not_salesforce(self._settings.login_url, f"HTTP {response.status_code}")
 
-
-def _not_salesforce(login_url: str, said: str) -> ConfigError:
-    return ConfigError(
-        f"login_url {login_url} does not answer as a Salesforce login host ({said} to "
-        f"{TOKEN_PATH}): use https://login.salesforce.com, https://test.salesforce.com or "
-        "your My Domain URL."
-    )
-
-
-def json_or_none(response: requests.Response) -> object:
-    """The response's JSON body, or None when it has none."""
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def revoke_token(login_url: str, token: str, session: requests.Session) -> None:
-    """Revoke a refresh or access token at ``/services/oauth2/revoke``.
+def token_from_answer(body: Mapping[str, Any], login_url: str) -> Token:
+    """The token of a token answer.
 
     Raises:
-        AuthError: Salesforce refused to revoke it.
-        UnavailableError: the login host could not be reached.
+        ConfigError: the answer is not a Salesforce token answer.
     """
     try:
-        response = session.post(
-            login_url.rstrip("/") + "/services/oauth2/revoke",
-            data={"token": token},
-            timeout=OAUTH_TIMEOUT_SECONDS,
+        token = Token(
+            access_token=str(body["access_token"]),
+            instance_url=str(body["instance_url"]).rstrip("/"),
+            identity_url=str(body.get("id") or ""),
+            issued_at=int(body.get("issued_at") or 0) / 1000,
         )
-    except requests.RequestException as exc:
-        msg = f"cannot reach login_url {login_url} ({type(exc).__name__}): check the URL."
-        raise UnavailableError(msg) from None
-    if response.status_code != 200:  # noqa: PLR2004
-        body = json_or_none(response)
-        said = body.get("error_description", "") if isinstance(body, dict) else ""
-        msg = f"Salesforce did not revoke the token (HTTP {response.status_code} {said})."
-        raise AuthError(msg)
+    except (KeyError, ValueError):
+        raise not_salesforce(login_url, "no access_token and instance_url") from None
+    if urlsplit(token.instance_url).scheme not in {"https", "http"}:
+        raise not_salesforce(login_url, "an instance_url that is not a URL")
+    return token

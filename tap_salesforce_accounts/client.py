@@ -9,7 +9,6 @@ import hashlib
 import json
 import logging
 import os
-import random
 import re
 import tempfile
 import threading
@@ -22,7 +21,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from tap_salesforce_accounts.auth import OAUTH_TIMEOUT_SECONDS, OAuthSettings, Token, TokenProvider
+from tap_salesforce_accounts.auth import OAuthSettings, Token, TokenProvider
 from tap_salesforce_accounts.exceptions import (
     ApiLimitError,
     ApiUsageThresholdError,
@@ -35,11 +34,18 @@ from tap_salesforce_accounts.exceptions import (
     classify,
     is_retriable,
 )
+from tap_salesforce_accounts.retry import (
+    DEFAULT_BACKOFF_BASE,
+    DEFAULT_BACKOFF_MAX,
+    RetryPolicy,
+    retry_after_seconds,
+)
 from tap_salesforce_accounts.settings import (
     DEFAULT_API_VERSION,
     DEFAULT_DESCRIBE_MAX_AGE,
     DEFAULT_MAX_RETRIES,
     DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_TOKEN_TIMEOUT_SECONDS,
     read_number,
 )
 
@@ -96,12 +102,17 @@ class ClientSettings:
 
     api_version: str = DEFAULT_API_VERSION
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    token_timeout: float = DEFAULT_TOKEN_TIMEOUT_SECONDS
     max_retries: int = DEFAULT_MAX_RETRIES
     max_api_usage_percent: float | None = None
     describe_cache_dir: Path | None = None
     describe_cache_max_age: float = DEFAULT_DESCRIBE_MAX_AGE
-    backoff_base: float = 0.5
-    backoff_max: float = 60.0
+    backoff_base: float = DEFAULT_BACKOFF_BASE
+    backoff_max: float = DEFAULT_BACKOFF_MAX
+
+    def retry_policy(self, sleep: Callable[[float], None] = time.sleep) -> RetryPolicy:
+        """The retry policy of every call, data and token requests alike."""
+        return RetryPolicy(self.max_retries, self.backoff_base, self.backoff_max, sleep)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ClientSettings:
@@ -118,6 +129,9 @@ class ClientSettings:
         return cls(
             api_version=version,
             request_timeout=read_number(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, low=0),
+            token_timeout=read_number(
+                config, "token_timeout_seconds", DEFAULT_TOKEN_TIMEOUT_SECONDS, low=0
+            ),
             max_retries=int(
                 read_number(
                     config,
@@ -189,13 +203,14 @@ class SalesforceClient:
         """Prepare the session; nothing is requested yet."""
         self.settings = settings or ClientSettings()
         self.session = session or _new_session()
+        self.retry = self.settings.retry_policy(sleep)
         self.tokens = TokenProvider(
             oauth,
             self.session,
             on_refresh_token=on_refresh_token,
-            timeout=min(OAUTH_TIMEOUT_SECONDS, self.settings.request_timeout),
+            timeout=min(self.settings.token_timeout, self.settings.request_timeout),
+            retry=self.retry,
         )
-        self._sleep = sleep
         self._describe: dict[str, Any] | None = None
         self._describe_lock = threading.Lock()
         self.usage: ApiUsage | None = None
@@ -341,11 +356,11 @@ class SalesforceClient:
                         continue
                     if not is_retriable(error):
                         raise error
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
+                    retry_after = retry_after_seconds(response.headers.get("Retry-After"))
             attempt += 1
             if attempt > self.settings.max_retries:
                 raise error
-            delay = self._backoff(attempt, retry_after)
+            delay = self.retry.delay(attempt, retry_after)
             logger.warning(
                 "Retrying %s %s in %.1fs (attempt %s of %s): %s",
                 method,
@@ -355,7 +370,7 @@ class SalesforceClient:
                 self.settings.max_retries,
                 error.message,
             )
-            self._sleep(delay)
+            self.retry.sleep(delay)
 
     def _send(  # noqa: PLR0913
         self,
@@ -385,13 +400,6 @@ class SalesforceClient:
         if usage is not None:
             self.usage = usage
         return response
-
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.settings.backoff_max)
-        ceiling = min(self.settings.backoff_max, self.settings.backoff_base * 2.0 ** (attempt - 1))
-        # "Equal jitter": at least half the exponential delay, so retries spread out.
-        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311
 
     def _check_usage(self) -> None:
         threshold = self.settings.max_api_usage_percent
@@ -511,20 +519,6 @@ def _advice(cls: type[SalesforceAPIError], text: str) -> str:
     if issubclass(cls, UnavailableError):
         return f"{text}: Salesforce is unavailable; try again later."
     return text
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None  # an unreadable Retry-After falls back to the usual backoff
-    return max(0.0, parsed.timestamp() - time.time())
 
 
 def _never_sent(exc: requests.RequestException) -> bool:

@@ -59,13 +59,6 @@ from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import requests
 
-from tap_salesforce_accounts.auth import (
-    OAUTH_TIMEOUT_SECONDS,
-    TOKEN_PATH,
-    describe_oauth_error,
-    json_or_none,
-    revoke_token,
-)
 from tap_salesforce_accounts.configfile import write_json_private
 from tap_salesforce_accounts.exceptions import (
     AuthError,
@@ -74,7 +67,17 @@ from tap_salesforce_accounts.exceptions import (
     UnavailableError,
     report,
 )
-from tap_salesforce_accounts.settings import DEFAULT_LOGIN_URL, read_number
+from tap_salesforce_accounts.settings import (
+    DEFAULT_LOGIN_URL,
+    DEFAULT_TOKEN_TIMEOUT_SECONDS,
+    read_number,
+)
+from tap_salesforce_accounts.token_endpoint import (
+    check_login_url,
+    describe_oauth_error,
+    request_token,
+    revoke_token,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -91,7 +94,7 @@ DEFAULT_WAIT_SECONDS: Final = 300.0
 EXIT_INTERRUPTED: Final = 130
 # How long the browser's callback request waits for the outcome of the code exchange, so its
 # page can say whether the connection worked.
-_VERDICT_WAIT_SECONDS: Final = OAUTH_TIMEOUT_SECONDS + 5
+_VERDICT_WAIT_SECONDS: Final = DEFAULT_TOKEN_TIMEOUT_SECONDS * 6 + 5
 _PREFLIGHT_TIMEOUT_SECONDS: Final = 10.0
 
 
@@ -277,26 +280,7 @@ def _write_config(path: Path, data: Mapping[str, Any]) -> None:
 
 
 def _login_url(options: ConnectOptions, config: Mapping[str, Any]) -> str:
-    login_url = str(options.login_url or config.get("login_url") or DEFAULT_LOGIN_URL)
-    login_url = login_url.strip().rstrip("/")
-    parts = urlsplit(login_url)
-    if parts.scheme not in {"https", "http"} or not parts.netloc:
-        msg = (
-            f"login_url {login_url!r} is not a URL: pass --login-url "
-            "https://login.salesforce.com, https://test.salesforce.com or your My Domain URL."
-        )
-        raise ConfigError(msg)
-    host = parts.hostname or ""
-    # Lightning Experience pages live on *.lightning.force.com, which serves no OAuth
-    # endpoints; the same org's My Domain login host is *.my.salesforce.com.
-    if host.endswith(".lightning.force.com"):
-        my_domain = host.removesuffix(".lightning.force.com") + ".my.salesforce.com"
-        msg = (
-            f"login_url {login_url} is a Lightning page host, not a login host: pass "
-            f"--login-url https://{my_domain}."
-        )
-        raise ConfigError(msg)
-    return login_url
+    return check_login_url(options.login_url or config.get("login_url"))
 
 
 # --- PKCE and the authorize URL -----------------------------------------------------------
@@ -629,22 +613,7 @@ class _Connection:
         }
         if self.client_secret:
             form["client_secret"] = self.client_secret
-        try:
-            response = self.session.post(
-                self.login_url + TOKEN_PATH,
-                data=form,
-                headers={"Accept": "application/json"},
-                timeout=OAUTH_TIMEOUT_SECONDS,
-            )
-        except requests.RequestException as exc:
-            msg = (
-                f"cannot reach login_url {self.login_url} ({type(exc).__name__}) to exchange the "
-                "authorization code: check the network and run the command again."
-            )
-            raise UnavailableError(msg) from None
-        body = json_or_none(response)
-        if response.status_code != HTTPStatus.OK or not isinstance(body, dict):
-            raise self._token_error(response.status_code, body)
+        body = request_token(self.session, self.login_url, form, flow="authorization_code")
         refresh_token = body.get("refresh_token")
         instance_url = body.get("instance_url")
         if not refresh_token:
@@ -665,35 +634,6 @@ class _Connection:
             "instance_url": str(instance_url).rstrip("/"),
             "id": str(body.get("id") or ""),
         }
-
-    def _token_error(self, status: int, body: object) -> TapSalesforceError:
-        if isinstance(body, dict) and "error" in body:
-            error = str(body["error"])
-            description = str(body.get("error_description") or "")
-            said = f"{error}: {description}" if description else error
-            if error == "invalid_grant":
-                return AuthError(
-                    f"Salesforce refused the authorization code ({said}): it expired, was used "
-                    "already, or the callback URL or PKCE verifier did not match; run the "
-                    "command again."
-                )
-            if error == "invalid_client" and not self.client_secret:
-                return AuthError(
-                    f"Salesforce wants the Consumer Secret ({said}): pass --client-secret, or "
-                    "untick 'Require Secret for Web Server Flow' in the Connected App."
-                )
-            return AuthError(describe_oauth_error("authorization_code", error, description))
-        if status >= HTTPStatus.INTERNAL_SERVER_ERROR:
-            return UnavailableError(
-                f"Salesforce's login host {self.login_url} answered HTTP {status}: try again "
-                "later.",
-                status=status,
-            )
-        return AuthError(
-            f"login_url {self.login_url} does not answer as a Salesforce login host (HTTP "
-            f"{status} to {TOKEN_PATH}): use https://login.salesforce.com, "
-            "https://test.salesforce.com or your My Domain URL."
-        )
 
     def _save(self, token: Mapping[str, str]) -> list[str]:
         # Read again: the file may have changed while the browser was open.

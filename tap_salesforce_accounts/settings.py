@@ -29,6 +29,8 @@ DEFAULT_API_TYPE: Final = "rest"
 DEFAULT_BULK_THRESHOLD: Final = 50_000
 DEFAULT_REQUEST_TIMEOUT: Final = 120.0
 DEFAULT_MAX_RETRIES: Final = 5
+# Shorter than request_timeout: a login host that accepts and never answers is soon retried.
+DEFAULT_TOKEN_TIMEOUT_SECONDS: Final = 10.0
 DEFAULT_DESCRIBE_MAX_AGE: Final = 300.0
 DEFAULT_INTEGRATION_ID: Final = "default"
 DEFAULT_LOOKUP_TIMEOUT: Final = 5.0
@@ -139,6 +141,13 @@ SETTINGS: Final[dict[str, Any]] = th.PropertiesList(
         th.NumberType,
         default=DEFAULT_REQUEST_TIMEOUT,
         description="Seconds to wait for one HTTP answer from Salesforce.",
+    ),
+    th.Property(
+        "token_timeout_seconds",
+        th.NumberType,
+        default=DEFAULT_TOKEN_TIMEOUT_SECONDS,
+        description="Seconds a token request waits to connect to the login host, and then "
+        "for its answer, before it is retried (at most request_timeout).",
     ),
     th.Property(
         "max_retries",

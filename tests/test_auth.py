@@ -268,7 +268,10 @@ def test_max_api_usage_percent_stops_cleanly_with_state(tmp_path: Path) -> None:
         pytest.param({"client_id": "unknown"}, 3, "Consumer Key", id="bad-client-id"),
         pytest.param({"client_secret": "wrong"}, 3, "Consumer Secret", id="bad-client-secret"),
         pytest.param(
-            {"login_url": "http://127.0.0.1:9"}, 9, "cannot reach login_url", id="unreachable-host"
+            {"login_url": "http://127.0.0.1:9", "max_retries": 0},
+            9,
+            "cannot reach login_url",
+            id="unreachable-host",
         ),
         pytest.param({"login_url": "not a url"}, 2, "is not a URL", id="malformed-login-url"),
         pytest.param({"refresh_token": None}, 2, "needs refresh_token", id="missing-setting"),

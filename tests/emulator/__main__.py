@@ -28,7 +28,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--fail", default="", help="fault spec, e.g. expire:5,503:7,drop:3")
     parser.add_argument("--log", default=None, help="append the request log here (JSON lines)")
     parser.add_argument("--api-limit", type=int, default=DEFAULT_API_LIMIT)
-    parser.add_argument("--rotate-refresh-tokens", action="store_true")
+    parser.add_argument(
+        "--rotate-refresh",
+        "--rotate-refresh-tokens",
+        dest="rotate_refresh_tokens",
+        action="store_true",
+        help="each refresh answer carries a new refresh token; the used one stops working",
+    )
     parser.add_argument(
         "--jwt-public-key", default=None, help="PEM file of the JWT certificate's public key"
     )

@@ -13,12 +13,18 @@ Grammar: comma-separated items, each one of
   headers and half its body, then closes the connection;
 - ``malformed:K``: every K-th query page answers 200 with a truncated JSON body;
 - ``bulk-hangup:K``: every K-th Bulk API 2.0 job creation creates the job, then closes the
-  connection without answering (as a timeout or a dropped connection leaves a client).
+  connection without answering (as a timeout or a dropped connection leaves a client);
+- ``login503:K``: every K-th token request answers 503 with an HTML maintenance page, as
+  login hosts do during maintenance windows;
+- ``login429:K[:S]``: every K-th token request answers 429 (``Retry-After: S`` when given);
+- ``loginhang:K``: every K-th token request is read and never answered (until the client
+  hangs up or the emulator stops);
+- ``logindrop:K``: every K-th token request gets its connection closed without an answer.
 
 Counting is deterministic: REST calls are numbered 1, 2, 3... in arrival order (the
-versions list, OAuth and the admin API are not counted), query pages and job creations
-likewise; a call is
-hit when its number is a multiple of K. Setting a new spec restarts both counters.
+versions list, OAuth and the admin API are not counted), query pages, job creations and
+token requests (``POST /services/oauth2/token``) likewise; a call is hit when its number is
+a multiple of K. Setting a new spec restarts the counters.
 """
 
 from __future__ import annotations
@@ -41,11 +47,40 @@ class Faults:
     drop: int | None = None
     malformed: int | None = None
     bulk_hangup: int | None = None
+    login_unavailable: int | None = None
+    login_too_many: int | None = None
+    login_too_many_retry_after: int | None = None
+    login_hang: int | None = None
+    login_drop: int | None = None
+
+    def login_fault(self, token_request: int) -> str | None:
+        """The fault token request number ``token_request`` meets: 503, 429, hang, drop."""
+        for name, every in (
+            ("503", self.login_unavailable),
+            ("429", self.login_too_many),
+            ("hang", self.login_hang),
+            ("drop", self.login_drop),
+        ):
+            if every and token_request % every == 0:
+                return name
+        return None
 
     def slow_for(self, call_number: int) -> int:
         """Milliseconds REST call number ``call_number`` must wait."""
         extra = sum(ms for every, ms in self.slow_every if call_number % every == 0)
         return self.slow_ms + extra
+
+
+_ONE_NUMBER = {
+    "expire": "expire",
+    "drop": "drop",
+    "malformed": "malformed",
+    "bulk-hangup": "bulk_hangup",
+    "login503": "login_unavailable",
+    "loginhang": "login_hang",
+    "logindrop": "login_drop",
+}
+_WITH_RETRY_AFTER = {"503": "unavailable", "429": "too_many", "login429": "login_too_many"}
 
 
 def _positive(text: str, item: str) -> int:
@@ -79,17 +114,18 @@ def parse_fail_spec(spec: str) -> Faults:
         if not item:
             continue
         name, *args = item.split(":")
-        if name in {"expire", "drop", "malformed", "bulk-hangup"} and len(args) == 1:
-            values[name.replace("-", "_")] = _positive(args[0], item)
-        elif name in {"503", "429"} and len(args) in {1, 2}:
-            key = "unavailable" if name == "503" else "too_many"
-            values[key] = _positive(args[0], item)
-            if len(args) == 2:
-                values[f"{key}_retry_after"] = _positive(args[1], item)
-        elif name == "slow" and len(args) == 1:
-            values["slow_ms"] = _positive(args[0], item)
-        elif name == "slow" and len(args) == 2:
-            slow_every.append((_positive(args[0], item), _positive(args[1], item)))
+        numbers = [_positive(arg, item) for arg in args]
+        if name in _ONE_NUMBER and len(numbers) == 1:
+            values[_ONE_NUMBER[name]] = numbers[0]
+        elif name in _WITH_RETRY_AFTER and len(numbers) in {1, 2}:
+            key = _WITH_RETRY_AFTER[name]
+            values[key] = numbers[0]
+            if len(numbers) == 2:
+                values[f"{key}_retry_after"] = numbers[1]
+        elif name == "slow" and len(numbers) == 1:
+            values["slow_ms"] = numbers[0]
+        elif name == "slow" and len(numbers) == 2:
+            slow_every.append((numbers[0], numbers[1]))
         else:
             msg = f"unknown fail spec item {item!r}"
             raise ValueError(msg)

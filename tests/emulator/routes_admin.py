@@ -49,6 +49,7 @@ class AdminRoutes(OrgState):
                 self.rest_calls = 0
                 self.query_pages = 0
                 self.bulk_creates = 0
+                self.token_requests = 0
             if "latency_ms" in changes:
                 self.latency_ms = float(changes["latency_ms"])
             if "api_limit" in changes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Final
 from urllib.parse import parse_qsl
 
 from tests.emulator.data import (
@@ -20,6 +21,12 @@ from tests.emulator.wire import (
     invalid_session,
     json_bytes,
     method_not_allowed,
+)
+
+# What login hosts serve during a maintenance window: HTML, not JSON.
+MAINTENANCE_PAGE: Final = (
+    b"<!DOCTYPE html><html><head><title>Down for Maintenance</title></head><body>"
+    b"<h1>Salesforce is down for maintenance</h1><p>We'll be back shortly.</p></body></html>"
 )
 
 
@@ -49,6 +56,10 @@ class OAuthRoutes(OrgState):
             log = {"grant_type": form.get("grant_type")}
             if request.method != "POST":
                 return method_not_allowed(request.method, "POST", "token")
+            faulty = self.login_fault()
+            if faulty is not None:
+                faulty.log = log
+                return faulty
             try:
                 answer = self.tokens.token(form, request.base_url)
             except OAuthError as exc:
@@ -65,6 +76,26 @@ class OAuthRoutes(OrgState):
                 return oauth_error(exc, "revoke")
             return Response(200, b"", None, kind="revoke")
         return error(404, "NOT_FOUND", NOT_FOUND)
+
+    def login_fault(self) -> Response | None:
+        """The fault of the ``--fail`` spec this token request meets, if any."""
+        with self.lock:
+            self.token_requests += 1
+            number = self.token_requests
+            faults = self.faults
+        fault = faults.login_fault(number)
+        if fault == "503":
+            return Response(503, MAINTENANCE_PAGE, "text/html;charset=UTF-8", kind="token")
+        if fault == "429":
+            response = Response(429, b"Too Many Requests", "text/plain", kind="token")
+            if faults.login_too_many_retry_after:
+                response.headers.append(("Retry-After", str(faults.login_too_many_retry_after)))
+            return response
+        if fault == "hang":
+            return Response(200, b"", kind="token", fault="hang")
+        if fault == "drop":
+            return Response(200, b"", kind="token", fault="hangup")
+        return None
 
     def identity(self, request: Request) -> Response:
         """``GET /id/<org>/<user>``: the identity URL of the token answer."""

@@ -129,6 +129,7 @@ class OrgState:
         self.rest_calls = 0
         self.query_pages = 0
         self.bulk_creates = 0
+        self.token_requests = 0
         self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self.cursor_counter = 0
         self.bulk = bulk.BulkJobs(seed=self.seed)

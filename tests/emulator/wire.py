@@ -18,6 +18,8 @@ from typing import Any, ClassVar, Final, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 MAX_HEADER_BYTES: Final = 16_384
+# A request the emulator never answers ends at the latest after this long.
+HANG_LIMIT_SECONDS: Final = 300.0
 NOT_FOUND: Final = "The requested resource does not exist"
 JSON_TYPE: Final = "application/json;charset=UTF-8"
 STATUS_TEXT: Final = {
@@ -185,6 +187,14 @@ class Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+        if response.fault == "hang":
+            # Read, never answered: wait until the client hangs up (recv returns b"").
+            self.close_connection = True
+            self.connection.settimeout(HANG_LIMIT_SECONDS)
+            with contextlib.suppress(OSError):
+                while self.connection.recv(4096):
+                    pass
+            return
         if response.fault == "hangup":
             self.close_connection = True
             with contextlib.suppress(OSError):
