@@ -41,7 +41,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (1 for the first retry).
 
-        >>> RetryPolicy(backoff_max=10).delay(1, retry_after=30.0)
+        >>> RetryPolicy(backoff_max=10.0).delay(1, retry_after=30.0)
         10.0
         >>> 0.25 <= RetryPolicy().delay(1) <= 0.5
         True
