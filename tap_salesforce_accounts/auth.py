@@ -7,6 +7,7 @@ token is kept until the client reports it stale, then fetched again once.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -25,9 +26,10 @@ from tap_salesforce_accounts.settings import (
     DEFAULT_TOKEN_TIMEOUT_SECONDS,
 )
 from tap_salesforce_accounts.token_endpoint import check_login_url, not_salesforce, request_token
+from tap_salesforce_accounts.token_state import ChainState, TokenChain, token_state_dir
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
     import requests
 
@@ -74,6 +76,7 @@ class OAuthSettings:
     username: str = ""
     private_key: str = dataclasses.field(default="", repr=False)
     login_url: str = DEFAULT_LOGIN_URL
+    token_state_dir: Path | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OAuthSettings:
@@ -110,6 +113,9 @@ class OAuthSettings:
             username=str(config.get("username") or ""),
             private_key=_private_key_text(config) if flow == "jwt_bearer" else "",
             login_url=login_url,
+            token_state_dir=(
+                token_state_dir(config.get("token_state_dir")) if flow == "refresh_token" else None
+            ),
         )
 
 
@@ -197,10 +203,13 @@ def _grant_form(settings: OAuthSettings) -> dict[str, str]:
 class TokenProvider:
     """Fetches an access token once and shares it; thread-safe.
 
+    With the refresh token flow and a token state folder, the newest refresh token of the
+    configured one's chain is read from and written to its state file, and refreshes are
+    single-flight across processes (see :mod:`token_state`).
+
     Args:
         settings: the OAuth settings.
         session: the HTTP session to use.
-        on_refresh_token: called with a rotated refresh token, to persist it.
         timeout: seconds to wait to connect to the token endpoint, and then for its answer.
         retry: the retry policy of token requests (that of data calls).
     """
@@ -210,7 +219,6 @@ class TokenProvider:
         settings: OAuthSettings,
         session: requests.Session,
         *,
-        on_refresh_token: Callable[[str], None] | None = None,
         timeout: float = DEFAULT_TOKEN_TIMEOUT_SECONDS,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -219,15 +227,14 @@ class TokenProvider:
         self._timeout = timeout
         self._retry = retry or RetryPolicy()
         self._session = session
-        self._on_refresh_token = on_refresh_token
+        self._chain = (
+            TokenChain(settings.token_state_dir, settings.login_url, settings.refresh_token)
+            if settings.auth_flow == "refresh_token" and settings.token_state_dir is not None
+            else None
+        )
         self._token: Token | None = None
         self._lock = threading.Lock()
         self.requests_made = 0
-
-    @property
-    def settings(self) -> OAuthSettings:
-        """The OAuth settings in use (a rotated refresh token included)."""
-        return self._settings
 
     def token(self) -> Token:
         """The shared token, fetched on first use."""
@@ -236,18 +243,85 @@ class TokenProvider:
             return token
         with self._lock:
             if self._token is None:
-                self._token = self._fetch()
+                self._token = self._fetch(None)
             return self._token
 
     def invalidate(self, stale: Token) -> Token:
         """Replace ``stale`` with a new token, unless another thread already did."""
         with self._lock:
             if self._token is None or self._token.access_token == stale.access_token:
-                self._token = self._fetch()
+                self._token = self._fetch(stale)
             return self._token
 
-    def _fetch(self) -> Token:
+    def _fetch(self, stale: Token | None) -> Token:
+        chain = self._chain
+        if chain is not None:
+            seen = chain.read().serial
+            with contextlib.ExitStack() as held:
+                try:
+                    held.enter_context(chain.locked())
+                except OSError as exc:
+                    self._unchain(f"cannot lock {chain.path} ({exc.strerror or exc})")
+                else:
+                    return self._fetch_chained(chain, seen, stale)
+        token, rotated = self._request(self._settings.refresh_token)
+        if rotated is not None:
+            self._settings = dataclasses.replace(self._settings, refresh_token=rotated)
+            logger.warning(
+                "Salesforce rotated the refresh token, and no token state file keeps it: the "
+                "new one lives in this process only; set token_state_dir to keep it for the "
+                "next run."
+            )
+        return token
+
+    def _fetch_chained(self, chain: TokenChain, seen: int, stale: Token | None) -> Token:
+        current = chain.read()
+        just_got = current.serial != seen and current.access_token and current.instance_url
+        if just_got and (stale is None or current.access_token != stale.access_token):
+            # Another process refreshed while this one waited for the lock: one refresh each
+            # would spend (with rotation: kill) the refresh token the other just stored.
+            logger.info("Using the access token another process just got.")
+            return Token(
+                current.access_token,
+                current.instance_url,
+                current.identity_url,
+                current.issued_at,
+            )
+        token, rotated = self._request(current.refresh_token)
+        newest = rotated or current.refresh_token
+        state = ChainState(
+            refresh_token=newest,
+            serial=current.serial + 1,
+            access_token=token.access_token,
+            instance_url=token.instance_url,
+            identity_url=token.identity_url,
+            issued_at=token.issued_at,
+        )
+        try:
+            chain.write(state)
+        except OSError as exc:
+            self._settings = dataclasses.replace(self._settings, refresh_token=newest)
+            self._unchain(f"cannot write {chain.path} ({exc.strerror or exc})")
+        else:
+            if rotated is not None:
+                logger.info(
+                    "Salesforce rotated the refresh token; kept the new one in %s", chain.path
+                )
+        return token
+
+    def _unchain(self, why: str) -> None:
+        logger.warning(
+            "Token state: %s; refresh tokens Salesforce rotates are kept in this process only. "
+            "Set token_state_dir to a writable folder (or 'off').",
+            why,
+        )
+        self._chain = None
+
+    def _request(self, refresh_token: str) -> tuple[Token, str | None]:
+        """One grant; returns the token and the rotated refresh token, if any."""
         settings = self._settings
+        if settings.auth_flow == "refresh_token":
+            settings = dataclasses.replace(settings, refresh_token=refresh_token)
         self.requests_made += 1
         body = request_token(
             self._session,
@@ -258,15 +332,11 @@ class TokenProvider:
             retry=self._retry,
         )
         token = token_from_answer(body, settings.login_url)
-        rotated = body.get("refresh_token")
-        if settings.auth_flow == "refresh_token" and rotated and rotated != settings.refresh_token:
-            # Refresh token rotation: the old token stops working, so keep the new one.
-            self._settings = dataclasses.replace(settings, refresh_token=str(rotated))
-            logger.info("Salesforce rotated the refresh token; using the new one from now on.")
-            if self._on_refresh_token is not None:
-                self._on_refresh_token(str(rotated))
         logger.debug("Got an access token for %s", token.instance_url)
-        return token
+        rotated = body.get("refresh_token")
+        if settings.auth_flow == "refresh_token" and rotated and rotated != refresh_token:
+            return token, str(rotated)
+        return token, None
 
 
 def token_from_answer(body: Mapping[str, Any], login_url: str) -> Token:

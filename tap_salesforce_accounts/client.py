@@ -188,7 +188,6 @@ class SalesforceClient:
         settings: the client settings.
         session: an HTTP session to reuse (a new one by default).
         sleep: how to wait between retries (tests pass a fake).
-        on_refresh_token: called with a rotated refresh token, to persist it.
     """
 
     def __init__(
@@ -198,7 +197,6 @@ class SalesforceClient:
         *,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        on_refresh_token: Callable[[str], None] | None = None,
     ) -> None:
         """Prepare the session; nothing is requested yet."""
         self.settings = settings or ClientSettings()
@@ -207,7 +205,6 @@ class SalesforceClient:
         self.tokens = TokenProvider(
             oauth,
             self.session,
-            on_refresh_token=on_refresh_token,
             timeout=min(self.settings.token_timeout, self.settings.request_timeout),
             retry=self.retry,
         )

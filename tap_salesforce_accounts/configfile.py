@@ -36,21 +36,6 @@ def read_json_object(source: Path | TextIO, what: str) -> dict[str, Any]:
     return data
 
 
-def write_config_value(path: Path, key: str, value: str) -> None:
-    """Set one key of a JSON config file atomically, leaving the file readable by its owner only.
-
-    Raises:
-        ConfigError: the file cannot be read or written.
-    """
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        data[key] = value
-        write_json_private(path, data)
-    except (OSError, ValueError) as exc:
-        msg = f"cannot update {path} ({type(exc).__name__}): check it is a writable JSON file."
-        raise ConfigError(msg) from None
-
-
 def write_json_private(path: Path, data: Mapping[str, Any]) -> None:
     """Write JSON to ``path`` atomically with mode 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)

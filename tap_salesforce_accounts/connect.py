@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--login-url",
         help=f"login host (default: the config's login_url, else {DEFAULT_LOGIN_URL}); "
-        "https://test.salesforce.com for sandboxes, or your My Domain URL.",
+        "for a sandbox its My Domain URL (https://acme--dev.sandbox.my.salesforce.com, which "
+        "an External Client App needs) or https://test.salesforce.com; else your My Domain URL.",
     )
     parser.add_argument("--client-id", help="the Connected App's Consumer Key.")
     parser.add_argument(
@@ -701,8 +702,9 @@ def _preflight(session: requests.Session, login_url: str) -> None:
     except requests.RequestException as exc:
         msg = (
             f"cannot reach login_url {login_url} ({type(exc).__name__}): check the URL and the "
-            "network; production is https://login.salesforce.com, sandboxes "
-            "https://test.salesforce.com, or pass --login-url with your My Domain URL."
+            "network, or pass --login-url with the org's My Domain URL "
+            "(https://acme.my.salesforce.com, sandboxes "
+            "https://acme--dev.sandbox.my.salesforce.com)."
         )
         raise UnavailableError(msg) from None
 

@@ -157,6 +157,13 @@ SETTINGS: Final[dict[str, Any]] = th.PropertiesList(
         "connection.",
     ),
     th.Property(
+        "token_state_dir",
+        th.StringType,
+        description="Folder where refresh tokens Salesforce rotates are kept, per user and "
+        "mode 0600 (default $XDG_STATE_HOME/tap-salesforce-accounts/tokens, else "
+        "~/.local/state/tap-salesforce-accounts/tokens; 'off' keeps them in memory only).",
+    ),
+    th.Property(
         "describe_cache_dir",
         th.StringType,
         description="Folder of the on-disk describe cache (default "

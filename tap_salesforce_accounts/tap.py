@@ -21,7 +21,7 @@ from singer_sdk.tap_base import CliTestOptionValue
 from tap_salesforce_accounts import ids, schema
 from tap_salesforce_accounts.auth import OAuthSettings
 from tap_salesforce_accounts.client import ClientSettings, SalesforceClient
-from tap_salesforce_accounts.configfile import read_json_object, write_config_value
+from tap_salesforce_accounts.configfile import read_json_object
 from tap_salesforce_accounts.exceptions import (
     ApiUsageThresholdError,
     ConfigError,
@@ -63,7 +63,6 @@ class TapSalesforceAccounts(Tap):
         validate_config: bool = True,
         setup_mapper: bool = True,
         message_writer: GenericSingerWriter[Any, Any] | None = None,
-        config_path: Path | None = None,
         client: SalesforceClient | None = None,
     ) -> None:
         """Build the tap; nothing is requested from Salesforce until a stream is needed.
@@ -76,10 +75,8 @@ class TapSalesforceAccounts(Tap):
             validate_config: check the settings against the schema.
             setup_mapper: set up stream maps.
             message_writer: where Singer messages go (stdout by default).
-            config_path: the config file a rotated refresh token is written back to.
             client: a Salesforce client to reuse (one token, session and describe).
         """
-        self._config_path = config_path
         self._client = client
         self._description: schema.ObjectDescription | None = None
         super().__init__(
@@ -101,7 +98,6 @@ class TapSalesforceAccounts(Tap):
             self._client = SalesforceClient(
                 OAuthSettings.from_config(self.config),
                 ClientSettings.from_config(self.config),
-                on_refresh_token=self._persist_refresh_token,
             )
         return self._client
 
@@ -188,16 +184,6 @@ class TapSalesforceAccounts(Tap):
         )
         return index_field
 
-    def _persist_refresh_token(self, token: str) -> None:
-        if self._config_path is None:
-            logger.warning(
-                "Salesforce rotated the refresh token, and the config did not come from a "
-                "file: store the new one yourself (tap-salesforce-accounts-connect)."
-            )
-            return
-        write_config_value(self._config_path, "refresh_token", token)
-        logger.info("Wrote the rotated refresh token to %s", self._config_path)
-
     # -- command line ----------------------------------------------------------------------
 
     @classmethod
@@ -244,15 +230,12 @@ class TapSalesforceAccounts(Tap):
         ):
             # Building the tap fetches a token and the describe: check the Id first.
             ids.normalize_account_id(str(value))
-        ctx = click.get_current_context()
-        paths = [p for p in ctx.meta.get("config_paths", ()) if p != "ENV"]
         tap = cls(
             config=settings,
             state=None if state is None else read_state(state),
             catalog=None if catalog is None else read_catalog(catalog),
             parse_env_config=bool(config is not None and config.parse_env),
             validate_config=True,
-            config_path=Path(paths[-1]) if paths else None,
         )
         tap.run()
 
@@ -294,8 +277,8 @@ class TapSalesforceAccounts(Tap):
         param: click.Parameter,  # noqa: ARG003
         value: tuple[str, ...],
     ) -> Any:  # noqa: ANN401
-        """Read the config files (one-line errors), remembering them for token write-back."""
-        ctx.meta["config_paths"] = value
+        """Read the config files (one-line errors)."""
+        del ctx
         settings: dict[str, Any] = {}
         for path in value:
             if path != "ENV":

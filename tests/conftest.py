@@ -10,8 +10,10 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +27,10 @@ from tests.emulator import Emulator, config_for
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+# Rotated refresh tokens are kept under XDG_STATE_HOME: the tests' own, never the user's.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="tap-salesforce-accounts-state-")
+atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 TAP = BIN / "tap-salesforce-accounts"
@@ -37,6 +43,14 @@ atexit.register(EMULATOR.stop)
 def tap_config(url: str, cache_dir: Path, **extra: Any) -> dict[str, Any]:
     """A tap config for an emulator, with its own describe cache."""
     return {**config_for(url), "describe_cache_dir": str(cache_dir), **extra}
+
+
+@pytest.fixture(autouse=True)
+def token_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own token state folder (XDG_STATE_HOME), seen by the taps it runs."""
+    home = tmp_path / "state-home"
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import signal
 import socket
+import subprocess
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -518,6 +519,26 @@ def test_subprocess_mode(make_hook: MakeHook, emu: Emulator) -> None:
     assert any(field["name"] == "Customer_Key__c" for field in hook.fields())
 
 
+def test_subprocess_mode_keeps_the_value_off_the_command_line(
+    make_hook: MakeHook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A command line is visible to every user of the machine (ps, /proc/PID/cmdline).
+    command_lines: list[list[str]] = []
+    real_run = subprocess.run
+
+    def recording_run(args: list[str], **kwargs: Any) -> Any:
+        command_lines.append(list(args))
+        return real_run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", recording_run)
+    hook = make_hook(mode="subprocess")
+    result = hook.lookup("CUST-000151")
+    assert result.status == "ok"
+    assert result.account["Customer_Key__c"] == "CUST-000151"  # type: ignore[index]
+    assert len(command_lines) == 1
+    assert not any("CUST-000151" in arg for arg in command_lines[0])
+
+
 def test_subprocess_mode_deadline(slow_emulator: Emulator, tmp_path: Path) -> None:
     slow_emulator.configure(fail="slow:5000")
     config = hook_config(slow_emulator.url, tmp_path, lookup_timeout_seconds=1.5)
@@ -531,15 +552,19 @@ def test_subprocess_mode_deadline(slow_emulator: Emulator, tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("mode", ["in_process", "subprocess"])
-def test_rotated_refresh_token_is_written_back(tmp_path: Path, mode: str) -> None:
+def test_rotated_refresh_token_is_kept_for_the_next_hook(tmp_path: Path, mode: str) -> None:
     # With rotation on, the old refresh token stops working once used: an org of its own.
     with Emulator(accounts=200, seed=3, rotate_refresh_tokens=True) as emulator:
         path = tmp_path / "config.json"
-        path.write_text(json.dumps(hook_config(emulator.url, tmp_path)))
+        config = hook_config(emulator.url, tmp_path)
+        path.write_text(json.dumps(config))
+        path.chmod(0o400)  # nothing is written into the config
         with SessionHook(path, mode=mode) as hook:  # type: ignore[arg-type]
             assert hook.lookup("CUST-000101").status == "ok"
             assert hook.lookup("CUST-000102").status == "ok"
-        rotated = json.loads(path.read_text())["refresh_token"]
-        assert rotated != REFRESH_TOKEN
+        assert json.loads(path.read_text()) == config
         with SessionHook(path, mode=mode) as hook:  # type: ignore[arg-type]
             assert hook.lookup("CUST-000103").status == "ok"
+        grants = [r for r in emulator.requests() if r["kind"] == "token"]
+        assert grants
+        assert {r["status"] for r in grants} == {200}

@@ -12,6 +12,7 @@ from tap_salesforce_accounts.auth import OAuthSettings
 from tap_salesforce_accounts.client import ClientSettings, SalesforceClient
 from tap_salesforce_accounts.connect import ConnectOptions, run_connect
 from tap_salesforce_accounts.hook import SessionHook
+from tap_salesforce_accounts.token_endpoint import describe_oauth_error
 from tests.conftest import raw_query, records, run_tap, tap_config
 from tests.emulator import CLIENT_ID, Emulator
 
@@ -132,3 +133,26 @@ def test_plain_http_is_accepted_on_this_machine(host: str) -> None:
         {"client_id": "c", "refresh_token": "r", "login_url": f"http://{host}:8080/"}
     )
     assert settings.login_url == f"http://{host}:8080"
+
+
+def test_an_external_client_app_through_a_generic_login_host_is_told_to_use_my_domain(
+    tmp_path: Path,
+) -> None:
+    with Emulator(accounts=5, seed=2, external_client_app=True) as org:
+        config = tap_config(org.url, tmp_path / "cache")
+        refused = run_tap(config, "--discover", tmp_path=tmp_path)
+        assert refused.returncode == 3
+        last = refused.stderr.strip().splitlines()[-1]
+        assert "app_not_found" in last
+        assert "My Domain URL" in last
+        assert "login_url" in last
+        # Reached by its own name, the org's My Domain knows the app.
+        my_domain = org.url.replace("127.0.0.1", "localhost")
+        connected = run_tap({**config, "login_url": my_domain}, "--discover", tmp_path=tmp_path)
+        assert connected.returncode == 0, connected.stderr
+
+
+def test_invalid_app_access_gets_the_same_advice() -> None:
+    said = describe_oauth_error("jwt_bearer", "invalid_app_access", "user is not admin approved")
+    assert "My Domain URL" in said
+    assert "invalid_app_access" in said

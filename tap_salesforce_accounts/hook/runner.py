@@ -8,9 +8,11 @@ deadline:
   capturing message writer that keeps each calling thread's messages apart. Lookups run in a
   thread pool and the caller waits ``future.result(timeout)``; the HTTP calls themselves are
   bounded by a ``request_timeout`` no longer than the deadline.
-- :class:`SubprocessRunner`: ``python -m tap_salesforce_accounts --config FILE
-  --account-id=VALUE`` per lookup, for isolation; the child is killed at the deadline. Its
-  exit code names the error (the codes documented in the README).
+- :class:`SubprocessRunner`: ``python -m tap_salesforce_accounts --config FILE --config
+  LOOKUP`` per lookup, for isolation, where ``LOOKUP`` is a private file holding only
+  ``account_id`` (a command line would show the value to anyone running ``ps``); the child
+  is killed at the deadline. Its exit code names the error (the codes documented in the
+  README).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import dataclasses
-import json
 import logging
 import os
 import shutil
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -37,7 +39,7 @@ from singer_sdk.singerlib.encoding.base import GenericSingerWriter
 
 from tap_salesforce_accounts import exceptions
 from tap_salesforce_accounts.client import ClientSettings
-from tap_salesforce_accounts.configfile import write_config_value, write_json_private
+from tap_salesforce_accounts.configfile import write_json_private
 from tap_salesforce_accounts.exceptions import TapSalesforceError
 from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, ErrorInfo, dumps, loads
 from tap_salesforce_accounts.tap import ERROR_FORMAT_VARIABLE, TapSalesforceAccounts
@@ -188,7 +190,6 @@ def build_tap(
     config: Mapping[str, Any],
     writer: CapturingWriter | None = None,
     *,
-    config_path: Path | None = None,
     client: SalesforceClient | None = None,
 ) -> TapSalesforceAccounts:
     """Build the tap without touching the network (no mapper, no discovery yet).
@@ -204,7 +205,6 @@ def build_tap(
                 parse_env_config=False,
                 validate_config=True,
                 setup_mapper=False,
-                config_path=config_path,
                 client=client,
             )
     except ConfigValidationError as exc:
@@ -216,24 +216,20 @@ class InProcessRunner:
 
     Args:
         config: the tap settings (already tuned for the deadline).
-        config_path: the config file a rotated refresh token is written back to.
         max_workers: lookups that can wait on Salesforce at once.
     """
 
     mode: Final = "in_process"
 
-    def __init__(
-        self, config: Mapping[str, Any], *, config_path: Path | None, max_workers: int
-    ) -> None:
+    def __init__(self, config: Mapping[str, Any], *, max_workers: int) -> None:
         """Build the tap and its client (checking the settings); nothing is requested yet.
 
         Raises:
             ConfigError: the settings are invalid.
         """
         self._config = dict(config)
-        self._config_path = config_path
         self._writer = CapturingWriter()
-        self._tap = build_tap(self._config, self._writer, config_path=config_path)
+        self._tap = build_tap(self._config, self._writer)
         self.client = self._tap.client
         self._ready = False
         self._dirty = False
@@ -265,7 +261,6 @@ class InProcessRunner:
                     self._tap = build_tap(
                         self._config,
                         self._writer,
-                        config_path=self._config_path,
                         client=self.client,
                     )
                 self._dirty = True
@@ -363,26 +358,23 @@ class SubprocessRunner:
 
     Args:
         config: the tap settings (already tuned for the deadline).
-        config_path: the config file a rotated refresh token is written back to.
     """
 
     mode: Final = "subprocess"
 
-    def __init__(self, config: Mapping[str, Any], *, config_path: Path | None) -> None:
+    def __init__(self, config: Mapping[str, Any]) -> None:
         """Check the settings and write them to a private temporary file (mode 0600).
 
         Raises:
             ConfigError: the settings are invalid.
         """
         self._config = dict(config)
-        self._config_path = config_path
         # The same checks as the child will make, so errors surface at construction.
         build_tap(self._config).client.close()
         self._dir = Path(tempfile.mkdtemp(prefix="tap-salesforce-accounts-hook-"))
         self._file = self._dir / "config.json"
         write_json_private(self._file, self._config)
-        self._refresh_token = self._config.get("refresh_token")
-        self._rotation_lock = threading.Lock()
+        self._client_lock = threading.Lock()
         self._client: SalesforceClient | None = None
         self.command = [
             sys.executable,
@@ -394,9 +386,23 @@ class SubprocessRunner:
 
     def run(self, value: str, timeout: float) -> Attempt:
         """Run the tap for ``value``; kill it at ``timeout`` seconds."""
+        if "\x00" in value:
+            error = ErrorInfo(
+                exceptions.InvalidLookupValueError.code,
+                "the lookup value contains a NUL character.",
+            )
+            return Attempt("error", error=error)
+        lookup = self._dir / f"lookup-{uuid.uuid4().hex}.json"
+        try:
+            write_json_private(lookup, {"account_id": value})
+            return self._run_child(lookup, timeout)
+        finally:
+            lookup.unlink(missing_ok=True)
+
+    def _run_child(self, lookup: Path, timeout: float) -> Attempt:
         try:
             completed = subprocess.run(  # noqa: S603  (our own interpreter and module)
-                [*self.command, f"--account-id={value}"],
+                [*self.command, "--config", str(lookup)],
                 capture_output=True,
                 timeout=max(timeout, 0.001),
                 check=False,
@@ -405,21 +411,12 @@ class SubprocessRunner:
             )
         except subprocess.TimeoutExpired:
             return Attempt("error", error=timeout_error(timeout))
-        except ValueError:
-            # A NUL byte cannot travel in a command line.
-            error = ErrorInfo(
-                exceptions.InvalidLookupValueError.code,
-                "the lookup value contains a NUL character.",
-            )
-            return Attempt("error", error=error)
         except OSError as exc:
             error = ErrorInfo(
                 INTERNAL_CODE, f"cannot start {TapSalesforceAccounts.name} ({exc.strerror})."
             )
             return Attempt("error", error=error)
-        synced_at = time.time()
-        self._keep_rotated_refresh_token()
-        return self._read(completed, synced_at)
+        return self._read(completed, time.time())
 
     def _read(self, completed: subprocess.CompletedProcess[bytes], synced_at: float) -> Attempt:
         code = completed.returncode
@@ -453,31 +450,15 @@ class SubprocessRunner:
             return Attempt("error", error=error)
         return Attempt("ok", record=record, synced_at=synced_at)
 
-    def _keep_rotated_refresh_token(self) -> None:
-        """Carry a refresh token the child rotated into the hook's own config file."""
-        if not self._refresh_token:
-            return
-        with self._rotation_lock:
-            try:
-                current = json.loads(self._file.read_text(encoding="utf-8")).get("refresh_token")
-            except (OSError, ValueError):
-                return
-            if not current or current == self._refresh_token:
-                return
-            self._refresh_token = current
-            if self._config_path is not None:
-                write_config_value(self._config_path, "refresh_token", str(current))
-                logger.info("Wrote the rotated refresh token to %s", self._config_path)
-
     def warm_up(self) -> None:
         """Fill the describe cache on disk, which every child reads."""
         self.describe_client().describe_account()
 
     def describe_client(self) -> SalesforceClient:
         """A client of this process for :meth:`SessionHook.fields` (built on first use)."""
-        with self._rotation_lock:
+        with self._client_lock:
             if self._client is None:
-                self._client = build_tap(self._config, config_path=self._config_path).client
+                self._client = build_tap(self._config).client
             return self._client
 
     def close(self, timeout: float) -> None:

@@ -152,28 +152,23 @@ class HookSettings:
 
 def load_config(
     config: Mapping[str, Any] | str | os.PathLike[str], *, parse_env_config: bool = False
-) -> tuple[dict[str, Any], Path | None]:
+) -> dict[str, Any]:
     """The settings from a mapping or a JSON file.
 
     With ``parse_env_config``, ``TAP_SALESFORCE_ACCOUNTS_*`` environment variables override
     the file, as in the tap.
 
-    Returns:
-        The settings and the file they came from (``None`` for a mapping).
-
     Raises:
         ConfigError: the file cannot be read or is not a JSON object.
     """
-    path: Path | None = None
     if isinstance(config, Mapping):
         settings = dict(config)
     else:
-        path = Path(config)
-        settings = read_json_object(path, "config file")
+        settings = read_json_object(Path(config), "config file")
     if parse_env_config:
         env: dict[str, Any] = TapSalesforceAccounts._env_var_config  # noqa: SLF001  (the SDK's reader)
         settings.update(env)
-    return settings, path
+    return settings
 
 
 def read_status(
@@ -191,7 +186,7 @@ def read_status(
         ConfigError: the hook's own settings are invalid.
         StoreError: the store cannot be read.
     """
-    settings, _ = load_config(config, parse_env_config=parse_env_config)
+    settings = load_config(config, parse_env_config=parse_env_config)
     hook_settings = HookSettings.from_config(settings)
     store = open_store(hook_settings.store_url)
     try:
@@ -233,7 +228,7 @@ class SessionHook:
         cwd: Path | None = None,
     ) -> None:
         """Check the settings and prepare the tap; nothing is sent to Salesforce yet."""
-        settings, path = load_config(config, parse_env_config=parse_env_config)
+        settings = load_config(config, parse_env_config=parse_env_config)
         self.settings = HookSettings.from_config(settings)
         self.mode: Mode = mode
         self._clock = clock
@@ -252,9 +247,9 @@ class SessionHook:
             msg = f"mode must be 'in_process' or 'subprocess', not {mode!r}."
             raise ConfigError(msg)
         self._runner: InProcessRunner | SubprocessRunner = (
-            SubprocessRunner(tuned, config_path=path)
+            SubprocessRunner(tuned)
             if mode == "subprocess"
-            else InProcessRunner(tuned, config_path=path, max_workers=max_workers)
+            else InProcessRunner(tuned, max_workers=max_workers)
         )
         self._warnings = StoreWarnings()
         self._recorder = Recorder(

@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
         help="each refresh answer carries a new refresh token; the used one stops working",
     )
     parser.add_argument(
+        "--external-client-app",
+        action="store_true",
+        help="OAuth answers app_not_found unless reached by a host name (the org's My Domain)",
+    )
+    parser.add_argument(
         "--jwt-public-key", default=None, help="PEM file of the JWT certificate's public key"
     )
     return parser
@@ -63,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         api_limit=args.api_limit,
         rotate_refresh_tokens=args.rotate_refresh_tokens,
         jwt_public_key_pem=key,
+        external_client_app=args.external_client_app,
         host=args.host,
         port=args.port,
     )

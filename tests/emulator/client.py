@@ -125,6 +125,7 @@ class Emulator(AdminClient):
         api_limit: int = DEFAULT_API_LIMIT,
         rotate_refresh_tokens: bool = False,
         jwt_public_key_pem: str | None = None,
+        external_client_app: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -140,6 +141,9 @@ class Emulator(AdminClient):
             rotate_refresh_tokens: the refresh grant returns a new refresh token, and the
                 old one stops working.
             jwt_public_key_pem: the certificate's public key for the JWT bearer grant.
+            external_client_app: the app is an External Client App: reached by the IP
+                address (a generic login host) the OAuth endpoints answer ``app_not_found``;
+                reached by the name ``localhost`` (the org's My Domain) they work.
             host: the address to listen on.
             port: the port (0 picks a free one).
         """
@@ -152,6 +156,7 @@ class Emulator(AdminClient):
             api_limit=api_limit,
             rotate_refresh_tokens=rotate_refresh_tokens,
             jwt_public_key_pem=jwt_public_key_pem,
+            external_client_app=external_client_app,
         )
         self.host = host
         self.port = port

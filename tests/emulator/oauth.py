@@ -75,6 +75,8 @@ class TokenStore:
 
     rotate_refresh_tokens: bool = False
     jwt_public_key_pem: str | None = None
+    # An External Client App: known to the org's My Domain, not to the generic login hosts.
+    external_client_app: bool = False
     access: dict[str, AccessToken] = field(default_factory=dict)
     refresh: set[str] = field(default_factory=lambda: {REFRESH_TOKEN})
     codes: dict[str, _Code] = field(default_factory=dict)

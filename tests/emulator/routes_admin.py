@@ -32,6 +32,7 @@ class AdminRoutes(OrgState):
             "api_usage",
             "rotate_refresh_tokens",
             "jwt_public_key_pem",
+            "external_client_app",
             "expire_all_tokens",
             "bulk_polls_to_complete",
             "bulk_chunk_rows",
@@ -56,16 +57,22 @@ class AdminRoutes(OrgState):
                 self.api_limit = int(changes["api_limit"])
             if "api_usage" in changes:
                 self.api_usage = int(changes["api_usage"])
-            if "rotate_refresh_tokens" in changes:
-                self.tokens.rotate_refresh_tokens = bool(changes["rotate_refresh_tokens"])
-            if "jwt_public_key_pem" in changes:
-                self.tokens.jwt_public_key_pem = changes["jwt_public_key_pem"] or None
-            if changes.get("expire_all_tokens"):
-                self.tokens.expire_all()
+            self._configure_tokens(changes)
             self._configure_bulk(changes)
             if "clock_offset_seconds" in changes:
                 self.clock_offset = float(changes["clock_offset_seconds"])
             return self.config()
+
+    def _configure_tokens(self, changes: dict[str, Any]) -> None:
+        tokens = self.tokens
+        if "rotate_refresh_tokens" in changes:
+            tokens.rotate_refresh_tokens = bool(changes["rotate_refresh_tokens"])
+        if "external_client_app" in changes:
+            tokens.external_client_app = bool(changes["external_client_app"])
+        if "jwt_public_key_pem" in changes:
+            tokens.jwt_public_key_pem = changes["jwt_public_key_pem"] or None
+        if changes.get("expire_all_tokens"):
+            tokens.expire_all()
 
     def _configure_bulk(self, changes: dict[str, Any]) -> None:
         jobs = self.bulk
@@ -92,6 +99,7 @@ class AdminRoutes(OrgState):
             "api_usage": self.api_usage,
             "rotate_refresh_tokens": self.tokens.rotate_refresh_tokens,
             "jwt_public_key_configured": bool(self.tokens.jwt_public_key_pem),
+            "external_client_app": self.tokens.external_client_app,
             "bulk_polls_to_complete": self.bulk.polls_to_complete,
             "bulk_chunk_rows": self.bulk.chunk_rows,
             "bulk_sorted_max_rows": self.bulk.sorted_max_rows,
@@ -116,6 +124,7 @@ class AdminRoutes(OrgState):
             )
             self.tokens.rotate_refresh_tokens = bool(initial["rotate_refresh_tokens"])
             self.tokens.jwt_public_key_pem = initial["jwt_public_key_pem"]
+            self.tokens.external_client_app = bool(initial["external_client_app"])
             self.log.clear()
 
     def admin(self, request: Request) -> Response:  # noqa: C901, PLR0911

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Final
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from tests.emulator.data import (
     ORG_ID,
@@ -35,15 +36,37 @@ def oauth_error(exc: OAuthError, kind: str) -> Response:
     return Response(exc.status, json_bytes(exc.body()), kind=kind)
 
 
+def app_not_found(request: Request, kind: str) -> Response | None:
+    """An External Client App reached through a generic login host: unknown there.
+
+    The emulator plays a generic login host (``login.salesforce.com``) when reached by its IP
+    address, and the org's My Domain when reached by a host name (``localhost``).
+    """
+    host = urlsplit(request.base_url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    refusal = OAuthError("app_not_found", "External client app is not installed in this org")
+    return oauth_error(refusal, kind)
+
+
 class OAuthRoutes(OrgState):
     """``/services/oauth2/...`` and the identity URL."""
 
-    def oauth(self, request: Request) -> Response:  # noqa: C901, PLR0911
+    def oauth(self, request: Request) -> Response:
         """``/services/oauth2/authorize|token|revoke``."""
         name = request.path.removeprefix("/services/oauth2/").rstrip("/")
         form = dict(request.params)
         if request.method == "POST":
             form.update(parse_qsl(request.body.decode("utf-8", "replace"), keep_blank_values=True))
+        if name in {"authorize", "token"} and self.tokens.external_client_app:
+            refused = app_not_found(request, name)
+            if refused is not None:
+                return refused
+        return self._endpoint(request, name, form)
+
+    def _endpoint(self, request: Request, name: str, form: dict[str, str]) -> Response:  # noqa: C901, PLR0911
         if name == "authorize":
             if request.method not in {"GET", "POST"}:
                 return method_not_allowed(request.method, "GET,POST", "authorize")

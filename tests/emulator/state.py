@@ -93,6 +93,7 @@ class OrgState:
         api_limit: int = DEFAULT_API_LIMIT,
         rotate_refresh_tokens: bool = False,
         jwt_public_key_pem: str | None = None,
+        external_client_app: bool = False,
     ) -> None:
         """Build the org (see ``Emulator`` for the arguments)."""
         self.accounts = accounts
@@ -103,10 +104,13 @@ class OrgState:
             "api_limit": api_limit,
             "rotate_refresh_tokens": rotate_refresh_tokens,
             "jwt_public_key_pem": jwt_public_key_pem,
+            "external_client_app": external_client_app,
         }
         self.lock = threading.RLock()
         self.tokens = TokenStore(
-            rotate_refresh_tokens=rotate_refresh_tokens, jwt_public_key_pem=jwt_public_key_pem
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            jwt_public_key_pem=jwt_public_key_pem,
+            external_client_app=external_client_app,
         )
         self.log_path = str(log_path) if log_path else None
         self.log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG_ENTRIES)
