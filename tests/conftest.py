@@ -46,9 +46,14 @@ def tap_config(url: str, cache_dir: Path, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def token_state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test's own token state folder (XDG_STATE_HOME), seen by the taps it runs."""
-    home = tmp_path / "state-home"
+def token_state_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test's own token state folder (XDG_STATE_HOME), seen by the taps it runs.
+
+    It lies outside the test's ``tmp_path``: like a config file, it is meant to hold secrets.
+    """
+    home = tmp_path_factory.mktemp("state-home")
     monkeypatch.setenv("XDG_STATE_HOME", str(home))
     return home
 
