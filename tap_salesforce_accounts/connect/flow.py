@@ -1,76 +1,32 @@
-"""``tap-salesforce-accounts-connect``: the interactive "Connect to Salesforce → Allow" step.
-
-It runs the OAuth 2.0 web server flow with PKCE (S256) against a Connected App, receives the
-browser's redirect on a one-shot local HTTP server, exchanges the authorization code and writes
-``client_id``, ``refresh_token``, ``instance_url`` and ``login_url`` into the config file
-(atomically, mode 0600). ``--revoke`` revokes the refresh token in the config file and removes it.
-
-Choices:
-
-- Callback: ``http://localhost:8765/callback`` by default (``--port`` changes the port). Salesforce
-  compares the ``redirect_uri`` with the Connected App's Callback URL character for character, so
-  that exact URL must be listed in the app. The server listens on 127.0.0.1 only.
-- ``scope=api refresh_token``: the least the tap needs. Salesforce grants the intersection with
-  the app's scopes and issues a refresh token only when ``refresh_token`` (alias
-  ``offline_access``) is asked for and allowed by the app.
-- ``prompt=login consent``: the browser is often logged in to another org or as another user; this
-  makes the person log in as the integration user on purpose and see the Allow page.
-- Waits 300 seconds for the browser; Ctrl-C stops at once.
-
-Exit codes (each error is one line on stderr: ``tap-salesforce-accounts-connect: error: …``):
-
-====  ==========================================================================================
-0     connected, or token revoked
-1     unexpected error (a bug)
-2     usage or configuration: missing ``client_id``, unreadable config file, malformed
-      ``login_url``, callback port in use, nothing to revoke, config file not writable
-3     OAuth refused: access denied in the browser, ``state`` mismatch, ``invalid_client_id``,
-      ``invalid_client``, ``invalid_grant``, no refresh token issued, revocation refused
-9     the login host cannot be reached (or answers 5xx), or the browser did not come back
-      within the wait
-130   interrupted (Ctrl-C)
-====  ==========================================================================================
-
-No secret (refresh token, access token, client secret, PKCE verifier, authorization code) is ever
-printed or logged.
-"""
+"""One run of the web server flow, and ``--revoke``: the config file in, a refresh token out."""
 
 from __future__ import annotations
 
-import argparse
-import base64
 import contextlib
 import dataclasses
-import hashlib
-import html
 import json
 import queue
 import secrets
 import shlex
-import sys
 import threading
 import time
-import webbrowser
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, cast
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from typing import TYPE_CHECKING, Any, Final
 
 import requests
 
 from tap_salesforce_accounts.configfile import write_json_private
+from tap_salesforce_accounts.connect.callback import (
+    DEFAULT_PORT,
+    CallbackServer,
+    listen,
+    redirect_uri,
+)
+from tap_salesforce_accounts.connect.pkce import authorize_url, code_challenge, new_code_verifier
 from tap_salesforce_accounts.exceptions import (
     AuthError,
     ConfigError,
     TapSalesforceError,
     UnavailableError,
-    report,
-)
-from tap_salesforce_accounts.settings import (
-    DEFAULT_LOGIN_URL,
-    DEFAULT_TOKEN_TIMEOUT_SECONDS,
-    read_number,
 )
 from tap_salesforce_accounts.token_endpoint import (
     check_login_url,
@@ -81,20 +37,10 @@ from tap_salesforce_accounts.token_endpoint import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
     from typing import TextIO
 
-PROGRAM: Final = "tap-salesforce-accounts-connect"
 PLUGIN: Final = "tap-salesforce-accounts"
-DEFAULT_PORT: Final = 8765
-CALLBACK_PATH: Final = "/callback"
-AUTHORIZE_PATH: Final = "/services/oauth2/authorize"
-SCOPE: Final = "api refresh_token"
-PROMPT: Final = "login consent"
-DEFAULT_WAIT_SECONDS: Final = 300.0
-EXIT_INTERRUPTED: Final = 130
-# How long the browser's callback request waits for the outcome of the code exchange, so its
-# page can say whether the connection worked.
-_VERDICT_WAIT_SECONDS: Final = DEFAULT_TOKEN_TIMEOUT_SECONDS * 6 + 5
 _PREFLIGHT_TIMEOUT_SECONDS: Final = 10.0
 
 
@@ -109,137 +55,6 @@ class ConnectOptions:
     port: int = DEFAULT_PORT
     no_browser: bool = False
     revoke: bool = False
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The command's argument parser."""
-    parser = argparse.ArgumentParser(
-        prog=PROGRAM,
-        description=(
-            "Connect the tap to a Salesforce org: log in through the browser, click Allow, and "
-            "the refresh token is written into the config file (mode 0600)."
-        ),
-        epilog=(
-            "The Connected App's Callback URL must list http://localhost:PORT/callback "
-            f"(default port {DEFAULT_PORT})."
-        ),
-    )
-    parser.add_argument(
-        "--config", required=True, type=Path, help="JSON config file to read and update."
-    )
-    parser.add_argument(
-        "--login-url",
-        help=f"login host (default: the config's login_url, else {DEFAULT_LOGIN_URL}); "
-        "for a sandbox its My Domain URL (https://acme--dev.sandbox.my.salesforce.com, which "
-        "an External Client App needs) or https://test.salesforce.com; else your My Domain URL.",
-    )
-    parser.add_argument("--client-id", help="the Connected App's Consumer Key.")
-    parser.add_argument(
-        "--client-secret",
-        help="the Connected App's Consumer Secret, when the app requires it for the web server "
-        "flow (written to the config file only if it has none or another one).",
-    )
-    parser.add_argument(
-        "--port",
-        type=_port,
-        default=DEFAULT_PORT,
-        help=f"local port of the callback URL (default {DEFAULT_PORT}).",
-    )
-    parser.add_argument(
-        "--no-browser",
-        action="store_true",
-        help="print the authorize URL without opening a browser.",
-    )
-    parser.add_argument(
-        "--revoke",
-        action="store_true",
-        help="revoke the refresh token of the config file and remove it from the file.",
-    )
-    return parser
-
-
-def _port(text: str) -> int:
-    try:
-        port = read_number(
-            {"--port": text},
-            "--port",
-            DEFAULT_PORT,
-            low=1,
-            high=65535,
-            low_inclusive=True,
-            whole=True,
-        )
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(exc.message) from None
-    return int(port)
-
-
-def parse_args(argv: Sequence[str] | None = None) -> ConnectOptions:
-    """Parse the command line (argparse exits with code 2 on a usage error)."""
-    namespace = build_parser().parse_args(argv)
-    return ConnectOptions(
-        config=namespace.config,
-        login_url=namespace.login_url,
-        client_id=namespace.client_id,
-        client_secret=namespace.client_secret,
-        port=namespace.port,
-        no_browser=namespace.no_browser,
-        revoke=namespace.revoke,
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the command; returns the exit code."""
-    try:
-        options = parse_args(argv)
-    except SystemExit as exc:  # --help, or a usage error argparse already reported
-        return exc.code if isinstance(exc.code, int) else 2
-    return run_connect(options, open_browser=webbrowser.open)
-
-
-def run_connect(
-    options: ConnectOptions,
-    *,
-    open_browser: Callable[[str], object],
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-    timeout: float = DEFAULT_WAIT_SECONDS,
-) -> int:
-    """Connect (or revoke, with ``options.revoke``) and report; returns the exit code.
-
-    Args:
-        options: the parsed command line.
-        open_browser: opens a URL in a browser, like :func:`webbrowser.open` (a falsy result
-            means no browser could be opened). It runs in a thread of its own, so it may
-            also play the browser itself and wait for the callback's answer.
-        out: where the progress and the summary go (default stdout).
-        err: where the one-line error goes (default stderr).
-        timeout: seconds to wait for the browser's redirect.
-    """
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
-    try:
-        with requests.Session() as session:
-            if options.revoke:
-                _revoke(options, session, out)
-            else:
-                _Connection(options, session, out, open_browser, timeout).run()
-    except TapSalesforceError as exc:
-        return report(PROGRAM, exc, err)
-    except KeyboardInterrupt:
-        report(PROGRAM, TapSalesforceError("interrupted; nothing was written."), err)
-        return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001  (the one place that turns bugs into an exit code)
-        # The exception text is not shown: it could quote a request or answer with a secret.
-        unexpected = TapSalesforceError(
-            f"unexpected {type(exc).__name__}; this is a bug, please report it with the "
-            "command line you ran (without secrets)."
-        )
-        return report(PROGRAM, unexpected, err)
-    return 0
-
-
-# --- config file --------------------------------------------------------------------------
 
 
 def read_config(path: Path) -> dict[str, Any]:
@@ -284,165 +99,6 @@ def _login_url(options: ConnectOptions, config: Mapping[str, Any]) -> str:
     return check_login_url(options.login_url or config.get("login_url"))
 
 
-# --- PKCE and the authorize URL -----------------------------------------------------------
-
-
-def new_code_verifier() -> str:
-    """A PKCE code verifier: 128 characters of the unreserved URL alphabet (RFC 7636)."""
-    return secrets.token_urlsafe(96)
-
-
-def code_challenge(verifier: str) -> str:
-    """The S256 code challenge: base64url of the verifier's SHA-256, without padding.
-
-    >>> code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")
-    'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'
-    """
-    digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-def redirect_uri(port: int) -> str:
-    """The callback URL to list in the Connected App.
-
-    >>> redirect_uri(8765)
-    'http://localhost:8765/callback'
-    """
-    return f"http://localhost:{port}{CALLBACK_PATH}"
-
-
-def authorize_url(
-    login_url: str, client_id: str, callback: str, *, state: str, challenge: str
-) -> str:
-    """The URL of Salesforce's Allow page for the web server flow with PKCE."""
-    query = urlencode(
-        {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": callback,
-            "scope": SCOPE,
-            "prompt": PROMPT,
-            "state": state,
-            "code_challenge": challenge,
-            "code_challenge_method": "S256",
-        },
-        quote_via=quote,
-    )
-    return f"{login_url}{AUTHORIZE_PATH}?{query}"
-
-
-# --- the local callback server ------------------------------------------------------------
-
-
-class _CallbackServer(ThreadingHTTPServer):
-    """Receives one redirect on ``/callback`` and answers it once the outcome is known."""
-
-    daemon_threads = True
-
-    def __init__(self, port: int) -> None:
-        super().__init__(("127.0.0.1", port), _CallbackHandler)
-        self.callbacks: queue.Queue[dict[str, str]] = queue.Queue()
-        self.answered = threading.Event()
-        self._lock = threading.Lock()
-        self._taken = False
-        self._verdict_ready = threading.Event()
-        self._verdict: tuple[bool, str] = (False, "")
-
-    @property
-    def taken(self) -> bool:
-        """Whether a callback arrived."""
-        return self._taken
-
-    def take(self, params: dict[str, str]) -> bool:
-        """Hand the first callback to the waiting command; later ones are refused."""
-        with self._lock:
-            if self._taken:
-                return False
-            self._taken = True
-        self.callbacks.put(params)
-        return True
-
-    def decide(self, *, ok: bool, message: str) -> None:
-        """Tell the browser's pending request how the connection ended (the first word wins)."""
-        with self._lock:
-            if self._verdict_ready.is_set():
-                return
-            self._verdict = (ok, message)
-            self._verdict_ready.set()
-
-    def verdict(self) -> tuple[bool, str]:
-        """Wait for the outcome, for a while."""
-        if not self._verdict_ready.wait(_VERDICT_WAIT_SECONDS):
-            return False, "No answer from the command: see the terminal."
-        return self._verdict
-
-
-class _CallbackHandler(BaseHTTPRequestHandler):
-    # An idle connection (browsers pre-connect) must not hold a thread for long.
-    timeout = 10
-    server_version = PROGRAM
-
-    def do_GET(self) -> None:
-        server = cast("_CallbackServer", self.server)
-        parts = urlsplit(self.path)
-        if parts.path != CALLBACK_PATH:
-            self._page(HTTPStatus.NOT_FOUND, "Not found", "This server only takes the callback.")
-            return
-        query = parse_qs(parts.query, keep_blank_values=True)
-        params = {key: values[0] for key, values in query.items()}
-        if not server.take(params):
-            self._page(
-                HTTPStatus.CONFLICT,
-                "Already answered",
-                "This connection attempt is over: see the terminal.",
-            )
-            return
-        ok, message = server.verdict()
-        if ok:
-            self._page(HTTPStatus.OK, "Connected", f"{message} You can close this tab.")
-        else:
-            self._page(HTTPStatus.BAD_REQUEST, "Not connected", message)
-        server.answered.set()
-
-    def _page(self, status: HTTPStatus, title: str, text: str) -> None:
-        body = (
-            "<!doctype html><html><head><meta charset='utf-8'>"
-            f"<title>{html.escape(title)}</title></head><body style='font-family:sans-serif'>"
-            f"<h1>{html.escape(title)}</h1><p>{html.escape(text)}</p></body></html>"
-        ).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        # The request URL holds the authorization code: keep it out of caches and referrers.
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Referrer-Policy", "no-referrer")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002, ANN401
-        """Log nothing: the request line holds the authorization code."""
-
-
-def _listen(port: int) -> _CallbackServer:
-    try:
-        return _CallbackServer(port)
-    except PermissionError:
-        msg = (
-            f"not allowed to listen on port {port}: pass --port with a port above 1023 and "
-            "list http://localhost:PORT/callback in the Connected App's Callback URL."
-        )
-        raise ConfigError(msg) from None
-    except OSError as exc:
-        msg = (
-            f"cannot listen on 127.0.0.1:{port} ({exc.strerror or type(exc).__name__}; is "
-            "another program using it?): pass --port with a free port and list "
-            "http://localhost:PORT/callback in the Connected App's Callback URL."
-        )
-        raise ConfigError(msg) from None
-
-
-# --- the flow -----------------------------------------------------------------------------
-
 _REDIRECT_ERRORS: Final[dict[str, str]] = {
     "access_denied": "access was not allowed in the browser",
     "invalid_scope": (
@@ -454,7 +110,7 @@ _REDIRECT_ERRORS: Final[dict[str, str]] = {
 }
 
 
-class _Connection:
+class Connection:
     """One run of the web server flow."""
 
     def __init__(
@@ -465,6 +121,7 @@ class _Connection:
         open_browser: Callable[[str], object],
         timeout: float,
     ) -> None:
+        """Read the config file and check what the flow needs; nothing is sent yet."""
         self.options = options
         self.session = session
         self.out = out
@@ -485,11 +142,13 @@ class _Connection:
         ).strip()
 
     def say(self, text: str = "") -> None:
+        """One line of progress for the person at the terminal."""
         print(text, file=self.out, flush=True)
 
     def run(self) -> None:
+        """Serve the callback, send the person to the Allow page, save what comes back."""
         _preflight(self.session, self.login_url)
-        server = _listen(self.options.port)
+        server = listen(self.options.port)
         serving = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
@@ -513,7 +172,7 @@ class _Connection:
             server.server_close()
             serving.join()
 
-    def _start(self, server: _CallbackServer) -> tuple[str, str, str]:
+    def _start(self, server: CallbackServer) -> tuple[str, str, str]:
         """Print the callback and authorize URLs; returns the URL, state and PKCE verifier."""
         callback = redirect_uri(server.server_port)
         verifier = new_code_verifier()
@@ -537,7 +196,7 @@ class _Connection:
         self.say(f"Waiting up to {self.timeout:.0f} s for the browser (Ctrl-C to cancel)...")
         return url, state, verifier
 
-    def _finish(self, server: _CallbackServer, state: str, verifier: str) -> None:
+    def _finish(self, server: CallbackServer, state: str, verifier: str) -> None:
         callback = redirect_uri(server.server_port)
         try:
             params = self._wait(server, callback)
@@ -558,7 +217,7 @@ class _Connection:
         if not opened:
             self.say("No browser could be opened: open the URL above by hand.")
 
-    def _wait(self, server: _CallbackServer, callback: str) -> dict[str, str]:
+    def _wait(self, server: CallbackServer, callback: str) -> dict[str, str]:
         deadline = time.monotonic() + self.timeout
         while True:
             left = deadline - time.monotonic()
@@ -709,10 +368,13 @@ def _preflight(session: requests.Session, login_url: str) -> None:
         raise UnavailableError(msg) from None
 
 
-# --- revoke -------------------------------------------------------------------------------
+def revoke(options: ConnectOptions, session: requests.Session, out: TextIO) -> None:
+    """Revoke the config file's refresh token and remove it from the file.
 
-
-def _revoke(options: ConnectOptions, session: requests.Session, out: TextIO) -> None:
+    Raises:
+        ConfigError: no refresh token in the file, or the file cannot be written.
+        AuthError: Salesforce refused to revoke it.
+    """
     path = options.config.expanduser()
     config = read_config(path)
     token = str(config.get("refresh_token") or "")
@@ -742,7 +404,3 @@ def _revoke(options: ConnectOptions, session: requests.Session, out: TextIO) -> 
         file=out,
         flush=True,
     )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
