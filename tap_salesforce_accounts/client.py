@@ -1,19 +1,14 @@
-"""HTTP to one Salesforce org: versioned URLs, retries, error mapping, usage, describe cache."""
+"""HTTP to one Salesforce org: versioned URLs, retries, error mapping, API usage, the describe."""
 
 from __future__ import annotations
 
 import dataclasses
 import decimal
-import email.utils
-import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
@@ -21,6 +16,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from tap_salesforce_accounts import describe_cache
 from tap_salesforce_accounts.auth import OAuthSettings, Token, TokenProvider
 from tap_salesforce_accounts.exceptions import (
     ApiLimitError,
@@ -51,6 +47,7 @@ from tap_salesforce_accounts.settings import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from pathlib import Path
 
 logger = logging.getLogger(__name__)
 # urllib3 logs every request line at DEBUG, query string included, and a query string can
@@ -125,7 +122,6 @@ class ClientSettings:
         if not _VERSION.match(version):
             msg = f"api_version {version!r} is not a Salesforce API version: use e.g. '62.0'."
             raise ConfigError(msg)
-        cache_dir = config.get("describe_cache_dir")
         return cls(
             api_version=version,
             request_timeout=read_number(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, low=0),
@@ -145,7 +141,7 @@ class ClientSettings:
             max_api_usage_percent=read_number(
                 config, "max_api_usage_percent", None, low=0, high=100
             ),
-            describe_cache_dir=default_cache_dir() if cache_dir is None else _cache_path(cache_dir),
+            describe_cache_dir=describe_cache.cache_dir(config.get("describe_cache_dir")),
             describe_cache_max_age=read_number(
                 config,
                 "describe_cache_max_age_seconds",
@@ -154,17 +150,6 @@ class ClientSettings:
                 low_inclusive=True,
             ),
         )
-
-
-def _cache_path(value: object) -> Path | None:
-    text = str(value)
-    return None if text in {"", "off", "none"} else Path(text).expanduser()
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/tap-salesforce-accounts``, else ``~/.cache/tap-salesforce-accounts``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tap-salesforce-accounts"
 
 
 @dataclasses.dataclass(slots=True)
@@ -424,20 +409,19 @@ class SalesforceClient:
     def _load_describe(self) -> dict[str, Any]:
         path = self.data_path("sobjects/Account/describe")
         cache = self._describe_cache_file()
-        cached = _read_cache(cache) if cache else None
-        if cached is not None and cache is not None:
-            age = time.time() - cache.stat().st_mtime
+        cached = describe_cache.read(cache) if cache is not None else None
+        if cache is not None and cached is not None:
+            age = time.time() - cached.modified
             if age < self.settings.describe_cache_max_age:
                 logger.debug("Using the cached describe (%.0fs old)", age)
-                return cached
-            last_modified = email.utils.formatdate(cache.stat().st_mtime, usegmt=True)
+                return cached.describe
             response = self.get(
-                path, headers={"If-Modified-Since": last_modified}, ok=frozenset({200})
+                path, headers={"If-Modified-Since": cached.http_date}, ok=frozenset({200})
             )
             if response.status_code == 304:  # noqa: PLR2004
                 logger.debug("Describe not modified; cache revalidated")
-                cache.touch()
-                return cached
+                describe_cache.mark_current(cache)
+                return cached.describe
             body = response.content
         else:
             body = self.get(path).content
@@ -447,7 +431,7 @@ class SalesforceClient:
             msg = "Salesforce sent a malformed Account describe; try again."
             raise UnavailableError(msg) from exc
         if cache is not None:
-            _write_cache(cache, body)
+            describe_cache.write(cache, body)
         return describe  # type: ignore[no-any-return]
 
     def _describe_cache_file(self) -> Path | None:
@@ -455,32 +439,8 @@ class SalesforceClient:
         if directory is None:
             return None
         token = self.tokens.token()
-        # Field-level security makes the describe depend on the user, not just the org.
-        key = f"{token.instance_url}|{token.org_and_user}|{self.settings.api_version}"
-        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-        return directory / f"account-describe-{digest}.json"
-
-
-def _read_cache(path: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and "fields" in data else None
-
-
-def _write_cache(path: Path, body: bytes) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            tmp.write(body)
-        Path(tmp.name).replace(path)
-    except OSError as exc:
-        logger.warning(
-            "Cannot write the describe cache %s (%s): describe_cache_dir must be a writable "
-            "folder, or 'off'.",
-            path,
-            exc.strerror,
+        return describe_cache.cache_file(
+            directory, token.instance_url, token.org_and_user, self.settings.api_version
         )
 
 

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 
 from singer_sdk import Stream
 from singer_sdk.exceptions import InvalidStreamSortException
-from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import Metadata, MetadataMapping, RecordMessage, SchemaMessage
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
@@ -27,6 +26,7 @@ from tap_salesforce_accounts.exceptions import (
     SalesforceAPIError,
 )
 from tap_salesforce_accounts.readahead import read_ahead
+from tap_salesforce_accounts.sdk_private import utc_now
 from tap_salesforce_accounts.settings import DEFAULT_API_TYPE, DEFAULT_BULK_THRESHOLD, read_number
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 

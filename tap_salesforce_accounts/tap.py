@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sys
@@ -12,10 +11,8 @@ from typing import TYPE_CHECKING, Any, Final, Self, TextIO
 
 import click
 from singer_sdk import Tap
-from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers._classproperty import classproperty
-from singer_sdk.plugin_base import SingerCommand, _ConfigInput
+from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.tap_base import CliTestOptionValue
 
 from tap_salesforce_accounts import ids, schema
@@ -29,6 +26,7 @@ from tap_salesforce_accounts.exceptions import (
     config_validation_error,
     report,
 )
+from tap_salesforce_accounts.sdk_private import ConfigInput, classproperty, env_config
 from tap_salesforce_accounts.settings import DEFAULT_INDEX_FIELD, SETTINGS
 from tap_salesforce_accounts.streams import AccountStream
 from tap_salesforce_accounts.writer import SingerJsonlWriter
@@ -242,7 +240,7 @@ class TapSalesforceAccounts(Tap):
     @classmethod
     def _from_options(cls, ctx: click.Context, *, setup_mapper: bool = True) -> Self:
         """The tap of an option callback, from the ``--config`` already read."""
-        config: _ConfigInput | None = ctx.params.get("config")
+        config: ConfigInput | None = ctx.params.get("config")
         return cls(
             config=dict(config.config) if config is not None else {},
             parse_env_config=bool(config is not None and config.parse_env),
@@ -283,23 +281,12 @@ class TapSalesforceAccounts(Tap):
         for path in value:
             if path != "ENV":
                 settings |= read_json_object(Path(path), "config file")
-        return _ConfigInput(config=settings, parse_env="ENV" in value)
+        return ConfigInput(config=settings, parse_env="ENV" in value)
 
     @classproperty
     def _env_var_config(cls) -> dict[str, Any]:  # noqa: N805
-        # The SDK reads integers and booleans from environment variables but leaves
-        # numbers as text; request_timeout=2.5 must work there too.
-        schema_ = cls.config_jsonschema
-        cls.append_builtin_config(schema_)
-        found = parse_environment_config(schema_, cls._env_var_prefix)
-        properties = schema_.get("properties", {})
-        for key, value in found.items():
-            declared = properties.get(key, {}).get("type")
-            types = declared if isinstance(declared, list) else [declared]
-            if isinstance(value, str) and "number" in types:
-                with contextlib.suppress(ValueError):
-                    found[key] = float(value)
-        return found
+        # classproperty types cls as an instance; it is the class.
+        return env_config(cls)  # type: ignore[arg-type]
 
 
 class _TapCommand(SingerCommand):

@@ -55,6 +55,7 @@ from tap_salesforce_accounts.hook.store import (
     open_store,
     value_key,
 )
+from tap_salesforce_accounts.sdk_private import env_config
 from tap_salesforce_accounts.settings import (
     DEFAULT_INDEX_FIELD,
     DEFAULT_INTEGRATION_ID,
@@ -166,8 +167,7 @@ def load_config(
     else:
         settings = read_json_object(Path(config), "config file")
     if parse_env_config:
-        env: dict[str, Any] = TapSalesforceAccounts._env_var_config  # noqa: SLF001  (the SDK's reader)
-        settings.update(env)
+        settings.update(env_config(TapSalesforceAccounts))
     return settings
 
 
