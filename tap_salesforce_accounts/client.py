@@ -152,19 +152,6 @@ class ClientSettings:
         )
 
 
-@dataclasses.dataclass(slots=True)
-class CallCounter:
-    """Counts the HTTP requests made to Salesforce (token requests included)."""
-
-    rest: int = 0
-    token: int = 0
-
-    @property
-    def total(self) -> int:
-        """All requests."""
-        return self.rest + self.token
-
-
 class SalesforceClient:
     """One org: one HTTP session, one token, one describe per process.
 
@@ -196,13 +183,6 @@ class SalesforceClient:
         self._describe: dict[str, Any] | None = None
         self._describe_lock = threading.Lock()
         self.usage: ApiUsage | None = None
-        self._calls = 0
-        self._calls_lock = threading.Lock()
-
-    @property
-    def rest_calls(self) -> int:
-        """REST requests sent so far (retries included)."""
-        return self._calls
 
     @property
     def token_calls(self) -> int:
@@ -368,8 +348,6 @@ class SalesforceClient:
         all_headers = {"Authorization": f"Bearer {token.access_token}"}
         if headers:
             all_headers.update(headers)
-        with self._calls_lock:
-            self._calls += 1
         response = self.session.request(
             method,
             url,

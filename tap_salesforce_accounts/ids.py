@@ -10,7 +10,7 @@ API always returns that form. The first three characters are the object's key pr
 Every check here is pure and cheap; it runs before any request so that a malformed value
 costs no round trip to Salesforce.
 
->>> to_18("001D000000IRFma")
+>>> normalize_account_id("001D000000IRFma")
 '001D000000IRFmaIAH'
 >>> normalize_account_id("001D000000IRFmaIAH")
 '001D000000IRFmaIAH'
@@ -148,30 +148,6 @@ def _canonical_18(value: str, what: str) -> str:
         )
         raise MalformedIdError(msg)
     return canonical + suffix
-
-
-def to_18(value: str) -> str:
-    """Return the 18-character form of any Salesforce Id (of any object).
-
-    Args:
-        value: A 15- or 18-character Id.
-
-    Returns:
-        The 18-character Id; an 18-character input comes back with the letter case
-        its checksum encodes (Salesforce treats 18-character Ids case-insensitively).
-
-    Raises:
-        MalformedIdError: The value is not a well-formed Id.
-
-    >>> to_18("001d000000irfma")
-    '001d000000irfmaAAA'
-    >>> to_18("001d000000irfmaiah")
-    '001D000000IRFmaIAH'
-    """
-    _check_shape(value, "Id")
-    if len(value) == ID15_LENGTH:
-        return value + checksum(value)
-    return _canonical_18(value, "Id")
 
 
 def normalize_account_id(value: str) -> str:

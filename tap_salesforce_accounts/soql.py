@@ -1,12 +1,11 @@
 r"""SOQL text: literals quoted safely, and SELECT statements built from checked parts.
 
-Nothing here pastes a caller's value into a statement: values go through :func:`quote`
-(or :func:`quote_like`), names through an identifier check, so neither can change what a
-statement means. ``where`` clauses are meant to be built with :func:`eq`, :func:`ge`,
-:func:`and_` and their siblings.
+Nothing here pastes a caller's value into a statement: values go through :func:`quote`,
+names through an identifier check, so neither can change what a statement means. ``where``
+clauses are meant to be built with :func:`eq` and :func:`ge`.
 
 String literals use the escapes SOQL documents (``\n \r \t \b \f \" \' \\
-\uXXXX``, and in LIKE patterns ``\%`` and ``\_``); a backslash before any other
+\uXXXX``); a backslash before any other
 character is a syntax error in Salesforce, so none is ever written.
 
 >>> select(["Id", "Name"], where=eq("Name", "O'Brien & Co"), limit=2)
@@ -56,8 +55,6 @@ _ESCAPES = {
 }
 _CONTROLS = {chr(c): f"\\u{c:04x}" for c in [*range(0x20), 0x7F] if chr(c) not in _ESCAPES}
 _STRING_TABLE = str.maketrans(_ESCAPES | _CONTROLS)
-# In LIKE patterns % and _ are wildcards; \% and \_ match them literally (LIKE only).
-_LIKE_TABLE = str.maketrans(_ESCAPES | _CONTROLS | {"%": "\\%", "_": "\\_"})
 
 _UTF16_UNIT = 0xFFFF
 
@@ -179,21 +176,6 @@ def quote(value: str | bool | float | Decimal | date | datetime | None) -> str: 
     raise TypeError(msg)
 
 
-def quote_like(value: str) -> str:
-    r"""Write ``value`` as a LIKE pattern that matches exactly that text.
-
-    ``%`` and ``_`` are escaped too; add wildcards around the result's content yourself
-    only through a pattern built from escaped parts.
-
-    Raises:
-        InvalidLookupValueError: Over 4,000 characters, or a lone surrogate.
-
-    >>> quote_like("50%_off")
-    "'50\\%\\_off'"
-    """
-    return _quote_string(value, _LIKE_TABLE)
-
-
 def check_identifier(name: str) -> str:
     """Return ``name`` if it is a field, object or relationship path (``Owner.Name``).
 
@@ -313,11 +295,6 @@ def eq(field: str, value: str | bool | float | Decimal | date | None) -> str:  #
     return _compare(field, "=", value)
 
 
-def ne(field: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
-    """``field != value``, the value quoted."""
-    return _compare(field, "!=", value)
-
-
 def ge(field: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
     """``field >= value``, the value quoted (datetimes floored to the second).
 
@@ -325,59 +302,6 @@ def ge(field: str, value: str | bool | float | Decimal | date | None) -> str:  #
     'SystemModstamp >= 2024-01-02T03:04:05Z'
     """
     return _compare(field, ">=", value)
-
-
-def gt(field: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
-    """``field > value``, the value quoted."""
-    return _compare(field, ">", value)
-
-
-def le(field: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
-    """``field <= value``, the value quoted."""
-    return _compare(field, "<=", value)
-
-
-def lt(field: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
-    """``field < value``, the value quoted."""
-    return _compare(field, "<", value)
-
-
-def in_(field: str, values: Iterable[str | bool | float | Decimal | date | None]) -> str:
-    """``field IN (v1, v2, …)``, each value quoted.
-
-    >>> in_("Id", ["001A", "001B"])
-    "Id IN ('001A', '001B')"
-    """
-    quoted = [quote(value) for value in values]
-    if not quoted:
-        msg = "IN needs at least one value."
-        raise ValueError(msg)
-    return f"{check_identifier(field)} IN ({', '.join(quoted)})"
-
-
-def _combine(operator: str, parts: Sequence[str]) -> str:
-    kept = [part for part in parts if part]
-    if not kept:
-        msg = f"{operator} needs at least one condition."
-        raise ValueError(msg)
-    if len(kept) == 1:
-        return kept[0]
-    # SOQL refuses AND and OR mixed without parentheses; a combination wraps itself.
-    return "(" + f" {operator} ".join(kept) + ")"
-
-
-def and_(*parts: str) -> str:
-    """Join conditions with AND, parenthesized so it nests safely; empty parts are skipped.
-
-    >>> and_(eq("IsDeleted", False), or_(eq("Name", "a"), eq("Name", "b")))
-    "(IsDeleted = false AND (Name = 'a' OR Name = 'b'))"
-    """
-    return _combine("AND", parts)
-
-
-def or_(*parts: str) -> str:
-    """Join conditions with OR, parenthesized so it nests safely; empty parts are skipped."""
-    return _combine("OR", parts)
 
 
 def split_fields(

@@ -14,7 +14,6 @@ from tap_salesforce_accounts.ids import (
     checksum,
     is_account_id,
     normalize_account_id,
-    to_18,
 )
 
 ALNUM = string.ascii_letters + string.digits
@@ -68,18 +67,6 @@ def test_checksum_matches_reference_algorithm(id15: str) -> None:
 def test_checksum_refuses_non_id(value: str) -> None:
     with pytest.raises(MalformedIdError):
         checksum(value)
-
-
-def test_to_18_appends_checksum() -> None:
-    assert to_18("001D000000IRFma") == "001D000000IRFmaIAH"
-
-
-def test_to_18_keeps_valid_18() -> None:
-    assert to_18("001D000000IRFmaIAH") == "001D000000IRFmaIAH"
-
-
-def test_to_18_accepts_any_object() -> None:
-    assert to_18("003D000000IRFma") == "003D000000IRFmaIAH"
 
 
 def test_15_char_ids_are_case_sensitive() -> None:
@@ -176,7 +163,6 @@ def test_15_and_18_forms_normalize_alike(id15: str) -> None:
     id18 = normalize_account_id(id15)
     assert id18[:15] == id15
     assert normalize_account_id(id18) == id18
-    assert to_18(id18) == id18
 
 
 @pytest.mark.parametrize(
@@ -196,7 +182,7 @@ def test_18_character_ids_are_case_insensitive(given: str, expected: str) -> Non
 def test_any_case_of_an_18_character_id_names_the_same_record(
     id15: str, data: st.DataObject
 ) -> None:
-    id18 = to_18(id15)
+    id18 = normalize_account_id(id15)
     recased = "".join(
         c.swapcase() if data.draw(st.booleans(), label=f"swap {i}") else c
         for i, c in enumerate(id18)

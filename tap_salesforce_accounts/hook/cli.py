@@ -161,12 +161,7 @@ def _run(hook: SessionHook, args: argparse.Namespace) -> int:
             result = hook.lookup(args.value)
             _print(result.dumps())
             return lookup_exit_code(result)
-        if args.command == "status":
-            _print(dumps(hook.status()))
-        elif args.command == "history":
-            _print(dumps(hook.history(args.limit)))
-        else:
-            _print(dumps(hook.fields()))
+        _print(dumps(hook.fields()))
     except TapSalesforceError as exc:
         return _fail(exc)
     return EXIT_OK

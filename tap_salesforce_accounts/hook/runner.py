@@ -79,7 +79,8 @@ class Attempt:
     """What one run of the tap for one value gave.
 
     ``salesforce_calls`` counts the HTTP requests that got an answer from Salesforce during
-    this attempt (token and describe included), when the runner can see them.
+    this attempt (token and describe included), when the runner can see them. The session
+    hook stamps ``synced_at`` with its own clock.
     """
 
     outcome: Outcome
@@ -286,7 +287,6 @@ class InProcessRunner:
                 self._writer.end()
         except TapSalesforceError as exc:
             return attempt_from_error(exc, salesforce_calls=calls, usage=self.client.usage)
-        synced_at = time.time()
         record = read_record(messages)
         if record is None:
             error = ErrorInfo(INTERNAL_CODE, "the tap wrote no RECORD message for the lookup.")
@@ -294,7 +294,6 @@ class InProcessRunner:
         return Attempt(
             "ok",
             record=record,
-            synced_at=synced_at,
             salesforce_calls=calls,
             usage=self.client.usage,
         )
@@ -416,9 +415,9 @@ class SubprocessRunner:
                 INTERNAL_CODE, f"cannot start {TapSalesforceAccounts.name} ({exc.strerror})."
             )
             return Attempt("error", error=error)
-        return self._read(completed, time.time())
+        return self._read(completed)
 
-    def _read(self, completed: subprocess.CompletedProcess[bytes], synced_at: float) -> Attempt:
+    def _read(self, completed: subprocess.CompletedProcess[bytes]) -> Attempt:
         code = completed.returncode
         if code != 0:
             error = _reported_error(completed.stderr) or ErrorInfo(
@@ -448,7 +447,7 @@ class SubprocessRunner:
                 INTERNAL_CODE, f"{TapSalesforceAccounts.name} wrote no RECORD message."
             )
             return Attempt("error", error=error)
-        return Attempt("ok", record=record, synced_at=synced_at)
+        return Attempt("ok", record=record)
 
     def warm_up(self) -> None:
         """Fill the describe cache on disk, which every child reads."""

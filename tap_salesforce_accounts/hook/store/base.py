@@ -318,15 +318,6 @@ class StatusStore(abc.ABC):
         fields, synced_at = rows[0]
         return LastGood(fields=str(fields), synced_at=self._from_db_time(synced_at))
 
-    def check(self) -> None:
-        """Open the store and its schema.
-
-        Raises:
-            StoreError: the store cannot be opened.
-        """
-        with self._guarded(write=False) as cur:
-            cur.execute("SELECT value FROM salesforce_hook_meta WHERE key = ?", ("schema",))
-
     def close(self) -> None:
         """Close the connection; the store cannot be used afterwards."""
         with self._lock:
