@@ -8,6 +8,7 @@ Test modules import the fixture functions (``fixture_*``); each registers under 
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -139,7 +140,8 @@ def sync_event(
 def write_events(url: str, integration_id: str, count: int, history_limit: int) -> None:
     """Write ``count`` events one transaction each (``count < 0``: until killed).
 
-    Every third event is a failure. Run in child processes by the concurrency tests.
+    Every third event is a failure. Run in child processes by the concurrency tests; after
+    the ``ANNOUNCE_AT``-th event, a line on stdout says so.
     """
     store = open_store(url, history_limit=history_limit)
     try:
@@ -148,10 +150,14 @@ def write_events(url: str, integration_id: str, count: int, history_limit: int) 
             status = "error" if written % 3 == 2 else "ok"
             store.record([sync_event(integration_id, at=time.time(), status=status)])
             written += 1
+            if written == ANNOUNCE_AT:
+                sys.stdout.write(f"{ANNOUNCE_AT} written\n")
+                sys.stdout.flush()
     finally:
         store.close()
 
 
+ANNOUNCE_AT = 40
 WRITER_SCRIPT = (
     "import sys; from tests.hook_fixtures import write_events; "
     "write_events(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))"

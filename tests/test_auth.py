@@ -15,8 +15,8 @@ from tap_salesforce_accounts.auth import OAuthSettings, jwt_audience
 from tap_salesforce_accounts.client import ClientSettings, SalesforceClient
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import messages, new_rsa_key_pair, raw_query, records, run_tap, tap_config
 from tests.emulator import CLIENT_ID, CLIENT_SECRET, USERNAME, Emulator, config_for
+from tests.helpers import messages, new_rsa_key_pair, raw_query, records, run_tap, tap_config
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -148,24 +148,6 @@ def test_expired_token_is_renewed_once_and_the_request_retried(
     assert len(token_grants(fresh_emulator)) == len(expired) + 1
 
 
-def test_503s_and_expiry_together_lose_no_record_and_cause_no_storm(
-    fresh_emulator: Emulator, tmp_path: Path
-) -> None:
-    config = tap_config(fresh_emulator.url, tmp_path / "cache")
-    expected = {r["Id"] for r in raw_query(fresh_emulator.url, "SELECT Id FROM Account")}
-    fresh_emulator.reset_log()
-    fresh_emulator.configure(fail="expire:3,503:4")
-    result = run_tap(config, tmp_path=tmp_path)
-    assert result.returncode == 0, result.stderr
-    got = [r["Id"] for r in records(result.stdout)]
-    assert len(got) == len(set(got))
-    assert set(got) == expected
-    log = fresh_emulator.requests()
-    failures = [r for r in log if r["status"] in {401, 503}]
-    rest = [r for r in log if r["kind"] != "token"]
-    assert len(rest) <= 2 * len(failures) + 10
-
-
 class RefusingOrg(BaseHTTPRequestHandler):
     """Issues tokens, then answers every REST call 401, as an org that disabled API access."""
 
@@ -225,16 +207,6 @@ def test_rotated_refresh_token_is_kept_out_of_the_config_file(
     # The used one no longer works, yet the same config goes on: the chain has the new one.
     again = run_tap(config, "--discover", tmp_path=tmp_path)
     assert again.returncode == 0, again.stderr
-
-
-def test_request_limit_exceeded_is_not_retried(fresh_emulator: Emulator, tmp_path: Path) -> None:
-    fresh_emulator.configure(api_limit=100, api_usage=100)
-    config = tap_config(fresh_emulator.url, tmp_path / "cache")
-    fresh_emulator.reset_log()
-    result = run_tap(config, "--discover", tmp_path=tmp_path)
-    assert result.returncode == 8
-    assert "daily API requests are spent" in result.stderr.splitlines()[-1]
-    assert len([r for r in fresh_emulator.requests() if r["status"] == 403]) == 1
 
 
 def test_max_api_usage_percent_stops_cleanly_with_state(tmp_path: Path) -> None:
@@ -297,50 +269,3 @@ def test_wrong_login_host_is_named(tmp_path: Path, emulator: Emulator) -> None:
     result = run_tap(config, "--discover", tmp_path=tmp_path)
     assert result.returncode == 2
     assert "does not answer as a Salesforce login host" in result.stderr.splitlines()[-1]
-
-
-def test_retry_after_is_honoured(fresh_emulator: Emulator, tmp_path: Path) -> None:
-    waits: list[float] = []
-    client = client_for(tap_config(fresh_emulator.url, tmp_path / "cache"), sleep=waits.append)
-    fresh_emulator.configure(fail="503:2:3")
-    path = client.data_path("query")
-    for _ in range(2):
-        client.get_json(path, params={"q": "SELECT Id FROM Account LIMIT 1"})
-    client.close()
-    assert waits == [3.0]
-
-
-def test_dropped_connections_and_malformed_pages_are_retried(
-    tmp_path: Path,
-) -> None:
-    with Emulator(accounts=9000, seed=5) as emulator:
-        expected = {r["Id"] for r in raw_query(emulator.url, "SELECT Id FROM Account")}
-        emulator.configure(fail="drop:2,malformed:3,503:5")
-        result = run_tap(tap_config(emulator.url, tmp_path / "cache"), tmp_path=tmp_path)
-    assert result.returncode == 0, result.stderr
-    got = [r["Id"] for r in records(result.stdout)]
-    assert len(got) == len(set(got)) == len(expected)
-    assert set(got) == expected
-
-
-def test_retries_give_up_with_a_clear_error(fresh_emulator: Emulator, tmp_path: Path) -> None:
-    fresh_emulator.configure(fail="503:1")
-    config = tap_config(fresh_emulator.url, tmp_path / "cache", max_retries=2)
-    result = run_tap(config, "--discover", tmp_path=tmp_path)
-    assert result.returncode == 9
-    assert "SERVER_UNAVAILABLE" in result.stderr.splitlines()[-1]
-    describes = [r for r in fresh_emulator.requests() if r["path"].endswith("/describe")]
-    assert len(describes) == 3
-
-
-def test_429_is_retried(fresh_emulator: Emulator, tmp_path: Path) -> None:
-    waits: list[float] = []
-    client = client_for(tap_config(fresh_emulator.url, tmp_path / "cache"), sleep=waits.append)
-    fresh_emulator.configure(fail="429:2")
-    path = client.data_path("query")
-    for _ in range(3):
-        client.get_json(path, params={"q": "SELECT Id FROM Account LIMIT 1"})
-    client.close()
-    statuses = [r["status"] for r in fresh_emulator.requests() if r["path"].endswith("/query")]
-    assert statuses.count(200) == 3
-    assert statuses.count(429) == len(waits) >= 1

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tap_salesforce_accounts import retry
-from tests.conftest import TAP, messages, raw_query, records, run_tap, tap_config, write_json
+from tests.helpers import TAP, messages, raw_query, records, run_tap, tap_config, write_json
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -222,11 +221,6 @@ def test_a_login_url_that_is_not_salesforce_is_a_config_error(
     result = run_tap({**config, "login_url": web_server}, "--discover", tmp_path=tmp_path)
     assert result.returncode == 2
     assert "does not answer as a Salesforce login host" in last_line(result)
-
-
-def test_an_unreadable_retry_after_falls_back_to_backoff() -> None:
-    assert retry.retry_after_seconds("soon") is None
-    assert retry.retry_after_seconds("7") == 7.0
 
 
 def test_debug_logs_carry_no_lookup_value(config: dict[str, Any], tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ import pytest
 from tap_salesforce_accounts.exceptions import UnavailableError
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import TAP, messages, raw_query, records, run_tap, tap_config, write_json
 from tests.emulator import Emulator
+from tests.helpers import TAP, messages, raw_query, records, run_tap, tap_config, write_json
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -17,7 +17,7 @@ from tap_salesforce_accounts.exceptions import (
     report,
 )
 from tap_salesforce_accounts.hook import cli, runner
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 _DRAWN = re.compile(r"^(?P<indent>[│ ├└─]*)(?P<name>\w+Error)\s+exit (?P<exit>\d+)\s+(?P<code>\w+)")
 

@@ -17,8 +17,8 @@ import requests
 from tap_salesforce_accounts import streams
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import TAP, messages, raw_query, records, run_tap, tap_config, write_json
 from tests.emulator import Emulator, describe
+from tests.helpers import TAP, messages, raw_query, records, run_tap, tap_config, write_json
 
 if TYPE_CHECKING:
     from pathlib import Path

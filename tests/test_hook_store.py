@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import signal
 import socket
 import sqlite3
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tap_salesforce_accounts.exceptions import ConfigError
-from tap_salesforce_accounts.hook import cli, result, runner, store
 from tap_salesforce_accounts.hook.store import (
     StoreError,
     StoreLocation,
@@ -46,12 +44,6 @@ T0 = 1_700_000_000.0
 def contract_store(store_url: str) -> Iterator[StatusStore]:
     with open_store(store_url, history_limit=50) as opened:
         yield opened
-
-
-@pytest.mark.parametrize("module", [store, result, cli, runner], ids=lambda m: m.__name__)
-def test_doctests(module: object) -> None:
-    failures, _ = doctest.testmod(module)  # type: ignore[arg-type]
-    assert failures == 0
 
 
 def test_empty_status(contract_store: StatusStore) -> None:
@@ -188,7 +180,7 @@ def _writer(url: str, integration_id: str, count: int, limit: int) -> subprocess
     return subprocess.Popen(
         [sys.executable, "-c", WRITER_SCRIPT, url, integration_id, str(count), str(limit)],
         cwd=ROOT,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
 
@@ -204,18 +196,12 @@ def test_processes_write_consistently(contract_store: StatusStore, store_url: st
     assert status["last_error"]["code"] == "unavailable"
 
 
-def test_sigkill_mid_write_leaves_a_readable_store(
-    contract_store: StatusStore, store_url: str
-) -> None:
+def test_sigkill_mid_write_leaves_a_readable_store(store_url: str) -> None:
     child = _writer(store_url, "killed", -1, 1_000_000)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            written = contract_store.status("killed")
-            if written["successes"] + written["failures"] >= 40:
-                break
-            time.sleep(0.02)
-        else:
+        assert child.stdout is not None
+        # The writer says when it has written ANNOUNCE_AT events, and goes on writing.
+        if not child.stdout.readline():
             pytest.fail("the writer wrote nothing")
     finally:
         child.send_signal(signal.SIGKILL)

@@ -13,8 +13,8 @@ from tap_salesforce_accounts.client import ClientSettings, SalesforceClient
 from tap_salesforce_accounts.connect import ConnectOptions, run_connect
 from tap_salesforce_accounts.hook import SessionHook
 from tap_salesforce_accounts.token_endpoint import describe_oauth_error
-from tests.conftest import raw_query, records, run_tap, tap_config
 from tests.emulator import CLIENT_ID, Emulator
+from tests.helpers import raw_query, records, run_tap, tap_config
 
 if TYPE_CHECKING:
     from pathlib import Path

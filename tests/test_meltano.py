@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import ROOT, raw_query
 from tests.emulator import Emulator
+from tests.helpers import ROOT, raw_query
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from tap_salesforce_accounts import exceptions
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import messages, raw_query, records, run_tap, tap_config
 from tests.emulator import SHARED_LEGACY_REF, SPECIAL_CUSTOMER_KEYS
+from tests.helpers import messages, raw_query, records, run_tap, tap_config
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
+import uuid
 from typing import TYPE_CHECKING
 
 import pytest
@@ -12,6 +12,8 @@ from tap_salesforce_accounts.readahead import read_ahead
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+WAIT_SECONDS = 30
 
 
 def test_items_arrive_in_order() -> None:
@@ -32,19 +34,22 @@ def test_an_error_in_the_thread_is_raised_in_the_reader() -> None:
 
 def test_the_producer_stays_at_most_one_item_ahead() -> None:
     produced: list[int] = []
+    made = [threading.Event() for _ in range(10)]
 
     def counting() -> Iterator[int]:
         for i in range(10):
             produced.append(i)
+            made[i].set()
             yield i
 
     reader = read_ahead(counting())
     assert next(reader) == 0
-    time.sleep(0.3)
-    # The reader holds item 0; only item 1 was produced meanwhile.
+    # The reader holds item 0; item 1 is produced meanwhile, and item 2 waits for the
+    # reader to take item 1.
+    assert made[1].wait(WAIT_SECONDS)
     assert produced == [0, 1]
     assert next(reader) == 1
-    time.sleep(0.3)
+    assert made[2].wait(WAIT_SECONDS)
     assert produced == [0, 1, 2]
     reader.close()
 
@@ -56,11 +61,10 @@ def test_closing_the_reader_stops_the_thread() -> None:
             yield i
             i += 1
 
-    before = threading.active_count()
-    reader = read_ahead(endless(), name="endless")
+    name = f"endless-{uuid.uuid4().hex}"
+    reader = read_ahead(endless(), name=name)
     assert next(reader) == 0
+    (producer,) = (thread for thread in threading.enumerate() if thread.name == name)
     reader.close()
-    deadline = time.monotonic() + 2
-    while threading.active_count() > before and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert threading.active_count() == before
+    producer.join(WAIT_SECONDS)
+    assert not producer.is_alive()

@@ -8,7 +8,8 @@ from pathlib import Path
 from singer_sdk.testing import get_tap_test_class
 
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
-from tests.conftest import EMULATOR, tap_config
+from tests.conftest import EMULATOR
+from tests.helpers import tap_config
 
 _CACHE = tempfile.TemporaryDirectory(prefix="describe-cache-")
 

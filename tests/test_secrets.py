@@ -8,8 +8,8 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING
 
-from tests.conftest import BIN, TAP, new_rsa_key_pair, raw_query, tap_config, write_json
 from tests.emulator import CLIENT_ID, CLIENT_SECRET, REFRESH_TOKEN, USERNAME, Emulator
+from tests.helpers import BIN, TAP, new_rsa_key_pair, raw_query, tap_config, write_json
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -22,7 +22,7 @@ from tap_salesforce_accounts.settings import (
     TAP_SETTING_NAMES,
     read_number,
 )
-from tests.conftest import ROOT, TAP, records, run_tap
+from tests.helpers import ROOT, TAP, records, run_tap
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -12,8 +12,8 @@ from tap_salesforce_accounts.schema import ObjectDescription
 from tap_salesforce_accounts.streams import AccountStream
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import messages, raw_query, records, run_tap, tap_config
 from tests.emulator import describe
+from tests.helpers import messages, raw_query, records, run_tap, tap_config
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -8,8 +8,8 @@ import stat
 import subprocess
 from typing import TYPE_CHECKING, Any
 
-from tests.conftest import TAP, raw_query, records, run_tap, tap_config, write_json
 from tests.emulator import REFRESH_TOKEN, Emulator
+from tests.helpers import TAP, raw_query, records, run_tap, tap_config, write_json
 
 if TYPE_CHECKING:
     from pathlib import Path
