@@ -35,8 +35,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Tests run in parallel, one worker per CPU (PYTEST_WORKERS=0: one at a time). Each worker
+# has its own emulators and ports. A file's tests stay on one worker, so a module's shared
+# fixture (the Meltano project and its installs) is built once; files go out in collection
+# order, the slow Meltano file first (tests/conftest.py), so the workers end together.
+PYTEST_WORKERS ?= auto
+
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck pytest
 

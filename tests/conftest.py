@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.emulator import Emulator
-from tests.helpers import tap_config
+from tests.helpers import ROOT, tap_config
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,9 +27,16 @@ os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="tap-salesforce-accounts-
 atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
 
 SHARED_ACCOUNTS = 500
+# Answers recorded from a real org, kept beside the checkout (never copied into it).
+REAL_SALESFORCE = ROOT.parent / "shared" / "fixtures" / "salesforce"
 
 EMULATOR = Emulator(accounts=SHARED_ACCOUNTS, seed=1).start()
 atexit.register(EMULATOR.stop)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the Meltano tests first: the slowest file, so parallel workers finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("meltano") is None)
 
 
 @pytest.fixture(autouse=True)
@@ -62,3 +69,15 @@ def fresh_emulator() -> Iterator[Emulator]:
 def config(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
     """A tap config for the shared emulator."""
     return tap_config(emulator.url, tmp_path / "describe-cache")
+
+
+def real_salesforce_answer(name: str) -> Path:
+    """The path of an answer recorded from a real org; skips the test when it is absent."""
+    path = REAL_SALESFORCE / name
+    if not path.is_file():
+        pytest.skip(
+            f"the recorded real Salesforce answer {name} is not here ({path}): these checks "
+            "compare the tap and the emulator with a real org's describe and query answers, "
+            "kept in shared/fixtures/salesforce/ beside the checkout"
+        )
+    return path

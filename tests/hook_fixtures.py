@@ -39,12 +39,12 @@ def fixture_pg_server() -> Iterator[PostgresServer]:
     try:
         server = PostgresServer()
     except PostgresUnavailableError as exc:
-        pytest.skip(f"PostgreSQL tests need a server: {exc}")
+        pytest.skip(f"the PostgreSQL status-store tests need a local server: {exc}")
     try:
         server.start()
     except PostgresUnavailableError as exc:
         server.stop()
-        pytest.skip(f"PostgreSQL tests need a server: {exc}")
+        pytest.skip(f"the PostgreSQL status-store tests need a local server: {exc}")
     try:
         yield server
     finally:

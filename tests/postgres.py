@@ -44,8 +44,8 @@ def find_bin_dir() -> Path:
     ]
     if not candidates:
         msg = (
-            f"no PostgreSQL server binaries under {BIN_GLOB} "
-            "(install Debian's postgresql package; .ci/run does)"
+            f"PostgreSQL is not installed here (no initdb and pg_ctl under {BIN_GLOB}): "
+            "install Debian's postgresql package, as .ci/run does"
         )
         raise PostgresUnavailableError(msg)
 

@@ -28,11 +28,13 @@ if TYPE_CHECKING:
 WAIT = 15.0
 
 
-def free_port() -> int:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port bound but not listening: connecting to it is refused for the whole test."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
-        return port
+        yield port
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +129,7 @@ def options_for(org: Emulator, config: Path, **overrides: Any) -> ConnectOptions
         "login_url": org.url,
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
-        "port": free_port(),
+        "port": 0,  # the callback server picks a free port as it listens
     }
     values.update(overrides)
     return ConnectOptions(**values)
@@ -296,9 +298,9 @@ def test_unknown_client_id_ends_at_the_wait(org: Emulator, tmp_path: Path) -> No
     assert not config.exists()
 
 
-def test_unreachable_login_url(tmp_path: Path) -> None:
+def test_unreachable_login_url(tmp_path: Path, closed_port: int) -> None:
     config = tmp_path / "config.json"
-    login_url = f"http://127.0.0.1:{free_port()}"
+    login_url = f"http://127.0.0.1:{closed_port}"
     browser = Browser()
     options = ConnectOptions(config=config, login_url=login_url, client_id=CLIENT_ID)
 

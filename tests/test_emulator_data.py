@@ -6,13 +6,13 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import real_salesforce_answer
 from tests.emulator import engine
 from tests.emulator.data import (
     ALL_FIELD_NAMES,
@@ -30,7 +30,6 @@ from tests.emulator.ids import checksum, fast_make_id, id_number, make_id, to18
 from tests.emulator.render import Renderer, format_datetime, java_double
 from tests.emulator.soql import SoqlError, decode_string, parse
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "salesforce"
 SALESFORCE_MD_TYPES = [
     "id",
     "reference",
@@ -125,10 +124,7 @@ def test_describe_field_entries_have_the_full_key_set() -> None:
 
 
 def test_describe_matches_the_real_fixture_shape() -> None:
-    path = FIXTURES / "account_describe.json"
-    if not path.exists():
-        pytest.skip("shared fixtures not present")
-    real = json.loads(path.read_text(encoding="utf-8"))
+    real = json.loads(real_salesforce_answer("account_describe.json").read_text(encoding="utf-8"))
     ours = describe()
     assert set(ours) == set(real)
     assert set(ours["fields"][0]) == set(real["fields"][0])

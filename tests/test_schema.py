@@ -9,7 +9,6 @@ import logging
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,8 +35,7 @@ from tap_salesforce_accounts.schema import (
     to_json_schema,
     to_rfc3339,
 )
-
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "salesforce"
+from tests.conftest import real_salesforce_answer
 
 # What each describe type must become, written out independently of the module.
 EXPECTED_JSON_TYPE = {
@@ -74,9 +72,8 @@ RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d")
 
 
 def _fixture(name: str) -> dict[str, Any]:
-    if not FIXTURES.is_dir():
-        pytest.skip(f"{FIXTURES} is absent (the shared Salesforce fixtures)")
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text(), parse_float=Decimal)
+    path = real_salesforce_answer(name)
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
     return data
 
 
