@@ -227,10 +227,11 @@ class SalesforceClient:
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         timeout: float | None = None,
+        decoder: Callable[[bytes], Any] = decode_json,
     ) -> Any:  # noqa: ANN401
         """GET a REST resource and decode its JSON body, retrying a malformed body."""
         return self.request(
-            "GET", path, params=params, headers=headers, timeout=timeout, decode=True
+            "GET", path, params=params, headers=headers, timeout=timeout, decode=decoder
         )
 
     def request(  # noqa: C901, PLR0913
@@ -243,7 +244,7 @@ class SalesforceClient:
         json_body: object = None,
         timeout: float | None = None,
         ok: frozenset[int] = frozenset({200, 201}),
-        decode: bool = False,
+        decode: bool | Callable[[bytes], Any] = False,
         resend: bool = True,
     ) -> Any:  # noqa: ANN401
         """Send a request to the org; map errors; retry what can succeed on a retry.
@@ -256,7 +257,8 @@ class SalesforceClient:
         request that creates something, a second one could create it twice.
 
         Returns:
-            The response, or its decoded JSON body when ``decode`` is set.
+            The response, or its decoded JSON body when ``decode`` is set (by
+            ``decode`` itself when it is a decoder, else by :func:`decode_json`).
 
         Raises:
             SalesforceAPIError: Salesforce refused the request (a subclass names why).
@@ -295,7 +297,7 @@ class SalesforceClient:
                     if not decode:
                         return response
                     try:
-                        return decode_json(response.content)
+                        return (decode_json if decode is True else decode)(response.content)
                     except msgspec.DecodeError:
                         error = UnavailableError(
                             f"Salesforce sent a malformed JSON body for {method} {_display(path)}.",

@@ -612,14 +612,22 @@ def _compound_layout(
 
 
 def make_csv_row_converter(
-    desc: ObjectDescription, header: Sequence[str], compounds: Sequence[str] = ()
+    desc: ObjectDescription,
+    header: Sequence[str],
+    compounds: Sequence[str] = (),
+    fields: Sequence[str] | None = None,
 ) -> Callable[[list[str]], dict[str, Any]]:
     """Compile the conversion of Bulk API 2.0 CSV rows into records equal to REST's.
+
+    Each output field is compiled once to the column it reads and that column's parser,
+    so a row costs one pass over its cells plus one call per typed, non-empty cell.
 
     Args:
         desc: The object's description.
         header: The CSV header: the selected field names.
         compounds: Compound fields to rebuild from their parts (all in ``header``).
+        fields: The record's keys, in order (names not in the header are null); by
+            default the header's names, then the compounds.
 
     Returns:
         A function from one CSV row (a list of strings, ``""`` meaning null) to a record
@@ -634,25 +642,57 @@ def make_csv_row_converter(
     {'Id': '001', 'NumberOfEmployees': None}
     """
     names = tuple(info.name if (info := desc.field(col)) else col for col in header)
+    # A name given twice reads its last column, as a dict built from the row would.
+    columns = {name: index for index, name in enumerate(names)}
+    parsers = {
+        name: parser
+        for name in columns
+        if (info := desc.field(name)) is not None and (parser := _CSV_PARSERS.get(info.kind))
+    }
+    layouts = dict(_compound_layout(desc, name, set(names)) for name in compounds)
+    keys = tuple(dict.fromkeys([*names, *layouts]) if fields is None else fields)
+    width = len(names)
+    # Keys read their cell as text first; typed and compound keys are then overwritten,
+    # and keys with no column (base64, which Bulk cannot read) stay null.
+    plain = tuple(key for key in keys if key in columns and key not in layouts)
+    reads = tuple(columns[key] for key in plain)
     typed = tuple(
-        (info.name, _CSV_PARSERS[info.kind])
-        for info in map(desc.field, names)
-        if info is not None and info.kind in _CSV_PARSERS
+        (key, columns[key], parsers[key]) for key in keys if key in parsers and key not in layouts
     )
-    layouts = tuple(_compound_layout(desc, name, set(names)) for name in compounds)
+    rebuilt = tuple(
+        (
+            key,
+            tuple(
+                (part, columns[column] if column else None, parsers.get(column or ""))
+                for part, column in layouts[key]
+            ),
+        )
+        for key in keys
+        if key in layouts
+    )
 
     def convert(row: list[str]) -> dict[str, Any]:
+        if len(row) != width:
+            side = "shorter" if len(row) < width else "longer"
+            msg = f"A Bulk API 2.0 row of {len(row)} cells is {side} than its header ({width})."
+            raise ValueError(msg)
         # Bulk CSV has no null: an empty cell is one (Salesforce stores no empty text).
-        record: dict[str, Any] = {
-            name: value or None for name, value in zip(names, row, strict=True)
-        }
-        for name, parse in typed:
-            value = record[name]
-            if value is not None:
-                record[name] = parse(value)
-        for compound, parts in layouts:
-            value = {key: record[column] if column else None for key, column in parts}
-            record[compound] = value if any(v is not None for v in value.values()) else None
+        record = dict.fromkeys(keys)
+        record.update(zip(plain, [row[index] or None for index in reads], strict=True))
+        for key, index, parse in typed:
+            value = row[index]
+            if value:
+                record[key] = parse(value)
+        for key, parts in rebuilt:
+            compound = {
+                part: None
+                if index is None or not (text := row[index])
+                else parse(text)
+                if parse
+                else text
+                for part, index, parse in parts
+            }
+            record[key] = compound if any(v is not None for v in compound.values()) else None
         return record
 
     return convert

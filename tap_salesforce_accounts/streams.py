@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from singer_sdk import Stream
 from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import Metadata, MetadataMapping, RecordMessage, SchemaMessage
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
@@ -25,6 +26,7 @@ from tap_salesforce_accounts.exceptions import (
     MultipleAccountsError,
     SalesforceAPIError,
 )
+from tap_salesforce_accounts.pages import make_page_decoder
 from tap_salesforce_accounts.readahead import read_ahead
 from tap_salesforce_accounts.sdk_private import utc_now
 from tap_salesforce_accounts.settings import DEFAULT_API_TYPE, DEFAULT_BULK_THRESHOLD, read_number
@@ -149,7 +151,11 @@ class AccountStream(Stream):
             )
             raise SalesforceAPIError(msg, error_code="URI_TOO_LONG")
         convert = schema.make_record_converter(self.description, fields)
-        for page in self._query_pages(statement):
+        decoder: Callable[[bytes], Any] = decode_json
+        if self._writes_unmapped():
+            # Values only the writer reads are kept as Salesforce sent them.
+            decoder = make_page_decoder(self.description, fields)
+        for page in self._query_pages(statement, decoder=decoder):
             # Popping frees each record once written: a page is ~10 MB of objects.
             page.reverse()
             while page:
@@ -234,10 +240,10 @@ class AccountStream(Stream):
         try:
             for header, rows in job.result_pages():
                 if convert is None:
-                    convert = schema.make_csv_row_converter(self.description, header, compounds)
-                for row in rows:
-                    record = convert(row)
-                    yield {name: record.get(name) for name in fields}
+                    convert = schema.make_csv_row_converter(
+                        self.description, header, compounds, fields
+                    )
+                yield from map(convert, rows)
         finally:
             self.close_bulk_job()
         # Every row of the job is written: the highest SystemModstamp seen is the bookmark.
@@ -251,18 +257,26 @@ class AccountStream(Stream):
             job.close()
 
     def _query_pages(
-        self, statement: str, *, ahead: bool = True
+        self,
+        statement: str,
+        *,
+        ahead: bool = True,
+        decoder: Callable[[bytes], Any] = decode_json,
     ) -> Generator[list[dict[str, Any]], None, None]:
         """Pages of a REST query; with ``ahead``, the next one downloads while one is written."""
         path = self._query_path()
         headers = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
 
         def pages() -> Iterator[list[dict[str, Any]]]:
-            answer = self.client.get_json(path, params={"q": statement}, headers=headers)
+            answer = self.client.get_json(
+                path, params={"q": statement}, headers=headers, decoder=decoder
+            )
             yield answer.get("records", [])
             # Follow nextRecordsUrl as Salesforce gives it, with no parameters.
             while not answer.get("done", True) and answer.get("nextRecordsUrl"):
-                answer = self.client.get_json(answer["nextRecordsUrl"], headers=headers)
+                answer = self.client.get_json(
+                    answer["nextRecordsUrl"], headers=headers, decoder=decoder
+                )
                 yield answer.get("records", [])
 
         yield from read_ahead(pages(), name="query-pages") if ahead else pages()
@@ -376,6 +390,16 @@ class AccountStream(Stream):
         return cached[1]
 
     # -- the per-record hot path ---------------------------------------------------------
+
+    def _writes_unmapped(self) -> bool:
+        """Whether records go unchanged to the tap's own writer (no stream map reads them)."""
+        maps = self.stream_maps
+        return (
+            isinstance(self._tap.message_writer, SingerJsonlWriter)
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and not maps[0].flattening_enabled
+        )
 
     @override
     def _process_record(
