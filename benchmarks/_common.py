@@ -197,6 +197,7 @@ class Run:
     returncode: int
     records: int
     stderr_tail: str
+    cpu_seconds: float | None = None
 
     @property
     def records_per_second(self) -> float:
@@ -207,7 +208,8 @@ class Run:
 _RUSAGE_WRAPPER: Final = (
     "import resource, subprocess, sys\n"
     "rc = subprocess.call(sys.argv[2:])\n"
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}')\n"
     "sys.exit(rc)\n"
 )
 
@@ -224,8 +226,9 @@ def run_measured(
     Stdout goes to a pipe that this process reads in 1 MiB chunks, counting ``marker``
     (``b'"type":"RECORD"'`` and the like; newlines when ``None``) and discarding the bytes:
     /dev/null with a record count. The wall time runs from spawn to exit, interpreter start
-    included. Peak RSS comes from ``/usr/bin/time -v`` when present, else from
-    ``getrusage(RUSAGE_CHILDREN)`` in a small wrapper process.
+    included. Peak RSS and CPU seconds (user + system, every thread) come from
+    ``/usr/bin/time -v`` when present, else from ``getrusage(RUSAGE_CHILDREN)`` in a small
+    wrapper process.
     """
     with tempfile.TemporaryDirectory(prefix="bench-run-") as tmp:
         rss_file = Path(tmp) / "rss"
@@ -254,8 +257,8 @@ def run_measured(
             seconds = time.perf_counter() - start
             stderr.seek(0)
             tail = stderr.read()[-4000:].decode(errors="replace")
-        peak = _peak_mib(rss_file)
-    return Run(seconds, peak, returncode, records, tail)
+        peak, cpu = _usage(rss_file)
+    return Run(seconds, peak, returncode, records, tail, cpu)
 
 
 def _widen_pipe(fd: int) -> None:
@@ -281,16 +284,24 @@ def _count(stream: IO[bytes], marker: bytes | None) -> int:
     return count
 
 
-def _peak_mib(rss_file: Path) -> float | None:
+def _usage(rss_file: Path) -> tuple[float | None, float | None]:
+    """Peak RSS in MiB and CPU seconds, from GNU time's report or the wrapper's line."""
     try:
         text = rss_file.read_text()
     except OSError:
-        return None
+        return None, None
+    peak = cpu = None
     for line in text.splitlines():
-        if "Maximum resident set size" in line:
-            return int(line.rsplit(":", 1)[1]) / 1024
-    text = text.strip()
-    return int(text) / 1024 if text.isdigit() else None
+        label, _, value = line.rpartition(":")
+        if "Maximum resident set size" in label:
+            peak = int(value) / 1024
+        elif "User time" in label or "System time" in label:
+            cpu = (cpu or 0.0) + float(value)
+    if peak is None:
+        with contextlib.suppress(ValueError):
+            rss, seconds = text.split()
+            peak, cpu = int(rss) / 1024, float(seconds)
+    return peak, cpu
 
 
 def fmt_int(value: float) -> str:

@@ -3,10 +3,13 @@
 One emulator process serves N Accounts (all fields) to each implementation in turn; each
 runs in a fresh child process whose stdout is read and discarded by this process (counting
 RECORD lines on the way, to check that every Account arrived). Reported: records, wall
-seconds (process start to exit), records/s, peak RSS of the child, and ratios to singer-io's
-tap and to the raw floor (``requests`` + JSON decode + one JSON line per record).
+seconds (process start to exit), records/s, peak RSS and CPU seconds of the child, and
+ratios to singer-io's tap and to the raw floor (``requests`` + orjson decode + one JSON line
+per record). A second emulator answering after ``--latency-ms`` (300) then serves the tap
+over REST and the floor: the tap should read one page per round trip, writing a page while
+the next one downloads.
 
-    python -m benchmarks extraction                       # 100,000 Accounts, all rows
+    python -m benchmarks extraction                       # 50,000 Accounts, all rows
     python -m benchmarks extraction --accounts 100000,1000000 --only this-tap
 
 Exits non-zero when an implementation fails or writes fewer records than the org holds.
@@ -39,6 +42,7 @@ from benchmarks._common import (
     tap_config,
     write_json,
 )
+from benchmarks._latency import latency_table, run_latency
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -48,7 +52,6 @@ if TYPE_CHECKING:
 SINGER_IO_VERSION: Final = "2.8.1"
 SINGER_IO_VENV: Final = REPO / "benchmarks" / ".venvs" / f"tap-salesforce-{SINGER_IO_VERSION}"
 SINGER_IO_LAUNCHER: Final = REPO / "benchmarks" / "_singer_io_launcher.py"
-PAGE_SIZE: Final = 2000
 
 # What each implementation writes at the start of a RECORD line (none for the raw floor,
 # which writes records only: one per line).
@@ -60,15 +63,16 @@ IMPLEMENTATIONS: Final = (
     "this-tap-bulk",
     "singer-io",
     "raw-floor",
-    "raw-floor-msgspec",
+    "raw-floor-json",
 )
 LABELS: Final = {
     "this-tap": "tap-salesforce-accounts (REST)",
     "this-tap-bulk": "tap-salesforce-accounts (Bulk API 2.0)",
     "singer-io": f"singer-io tap-salesforce {SINGER_IO_VERSION} (REST)",
-    "raw-floor": "raw floor: requests + json + one line per record",
-    "raw-floor-msgspec": "raw floor, msgspec for decode and encode",
+    "raw-floor": "raw floor: requests + orjson + one line per record",
+    "raw-floor-json": "raw floor, the standard json module",
 }
+LATENCY_ROWS: Final = ("this-tap", "raw-floor")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -112,8 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks extraction", description=__doc__)
     parser.add_argument(
         "--accounts",
-        default="100000",
-        help="Accounts in the emulator; a comma-separated list runs each size (default 100000)",
+        default="50000",
+        help="Accounts in the emulator; a comma-separated list runs each size (default 50000)",
     )
     parser.add_argument("--seed", type=int, default=1, help="emulator seed (default 1)")
     parser.add_argument(
@@ -127,11 +131,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=1,
         help="runs per implementation; the fastest is reported (default 1)",
     )
-    parser.add_argument("--raw-floor-child", metavar="CONFIG", help=argparse.SUPPRESS)
-    parser.add_argument("--msgspec", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=300,
+        help="the emulator's delay per answer for the latency table; 0 skips it (default 300)",
+    )
+    parser.add_argument(
+        "--latency-accounts",
+        type=int,
+        default=20_000,
+        help="Accounts in the latency table's emulator (default 20000)",
+    )
     args = parser.parse_args(argv)
-    if args.raw_floor_child:
-        return raw_floor(Path(args.raw_floor_child), use_msgspec=args.msgspec)
 
     sizes = [int(text.replace("_", "")) for text in args.accounts.split(",")]
     only = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -150,6 +162,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(sizes) > 1:
         print(scale_table(results))
         print()
+    slow = [name for name in LATENCY_ROWS if name in only]
+    if args.latency_ms > 0 and slow:
+        latency = run_latency(
+            args.latency_accounts,
+            args.seed,
+            args.latency_ms,
+            names=slow,
+            runners=RUNNERS,
+            make_result=Result,
+        )
+        print(latency_table(latency, args.latency_ms, LABELS))
+        print(f"\n(load average after: {load_average()})\n")
+        results.extend(row.result for row in latency)
     failed = [r for r in results if not r.ok]
     for result in failed:
         print(f"FAILED: {LABELS[result.name]} at {result.accounts:,} Accounts: {result.problem()}")
@@ -172,13 +197,6 @@ def run_size(accounts: int, seed: int, only: Sequence[str], repeat: int) -> list
             f"seed {seed}, {org.url}",
             file=sys.stderr,
         )
-        runners: dict[str, Callable[[EmulatorProcess, Path], Run]] = {
-            "raw-floor": run_raw_floor,
-            "raw-floor-msgspec": run_raw_floor_msgspec,
-            "this-tap": run_this_tap,
-            "this-tap-bulk": run_this_tap_bulk,
-            "singer-io": run_singer_io,
-        }
         for name in IMPLEMENTATIONS:
             if name in only:
                 # singer-io's tap reads queryAll: deleted Accounts too.
@@ -186,7 +204,7 @@ def run_size(accounts: int, seed: int, only: Sequence[str], repeat: int) -> list
                 results.append(
                     best_of(
                         name,
-                        runners[name],
+                        RUNNERS[name],
                         org,
                         work,
                         accounts=accounts,
@@ -247,18 +265,18 @@ def run_this_tap_bulk(org: EmulatorProcess, work: Path) -> Run:
 
 
 def run_raw_floor(org: EmulatorProcess, work: Path, *extra: str) -> Run:
-    """This module's ``--raw-floor-child`` in a fresh interpreter of the tap's venv."""
+    """``python -m benchmarks._floor`` in a fresh interpreter of the tap's venv."""
     config = write_json(work / "config.json", tap_config(org.url, work / "unused-cache"))
     return run_measured(
-        [sys.executable, "-m", "benchmarks.extraction", "--raw-floor-child", config, *extra],
+        [sys.executable, "-m", "benchmarks._floor", config, *extra],
         marker=None,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
 
 
-def run_raw_floor_msgspec(org: EmulatorProcess, work: Path) -> Run:
-    """The raw floor with msgspec instead of the standard json module."""
-    return run_raw_floor(org, work, "--msgspec")
+def run_raw_floor_json(org: EmulatorProcess, work: Path) -> Run:
+    """The raw floor with the standard json module instead of orjson."""
+    return run_raw_floor(org, work, "--json")
 
 
 def singer_io_config(org: EmulatorProcess, work: Path) -> Path:
@@ -339,67 +357,32 @@ def ensure_singer_io_venv() -> None:
     )
 
 
-# -- the raw floor (runs in a child process) -----------------------------------------------
-
-
-def raw_floor(config_path: Path, *, use_msgspec: bool = False) -> int:
-    """``requests`` + JSON decode + one JSON line per record, following nextRecordsUrl.
-
-    Same SOQL as the tap's full extraction: every describe field, ``ORDER BY
-    SystemModstamp, Id``, 2,000-record pages. No typing, no Singer envelope, one thread.
-    The standard ``json`` module by default; ``use_msgspec`` decodes and encodes with
-    msgspec (what the tap uses), the lowest floor plain Python reaches here.
-    """
-    org = Org.login(json.loads(config_path.read_text()))
-    describe = org.get_json("sobjects/Account/describe")
-    fields = [field["name"] for field in describe["fields"]]
-    statement = f"SELECT {', '.join(fields)} FROM Account ORDER BY SystemModstamp, Id"  # noqa: S608
-    headers = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
-    url: str | None = org.url("query")
-    params: dict[str, str] | None = {"q": statement}
-    out = sys.stdout.buffer
-    if use_msgspec:
-        import msgspec  # noqa: PLC0415  (only this variant needs it)
-
-        decode: Callable[[bytes], Any] = msgspec.json.Decoder().decode
-        encode: Callable[[Any], bytes] = msgspec.json.Encoder().encode
-    else:
-        decode = json.loads
-        dumps = json.dumps
-
-        def encode(record: Any) -> bytes:  # noqa: ANN401
-            return dumps(record).encode()
-
-    while url:
-        response = org.session.get(url, params=params, headers=headers, timeout=120)
-        response.raise_for_status()
-        page = decode(response.content)
-        for record in page["records"]:
-            out.write(encode(record))
-            out.write(b"\n")
-        next_url = None if page.get("done", True) else page.get("nextRecordsUrl")
-        url, params = (org.url(next_url), None) if next_url else (None, None)
-    out.flush()
-    return 0
+RUNNERS: Final[dict[str, Callable[[EmulatorProcess, Path], Run]]] = {
+    "raw-floor": run_raw_floor,
+    "raw-floor-json": run_raw_floor_json,
+    "this-tap": run_this_tap,
+    "this-tap-bulk": run_this_tap_bulk,
+    "singer-io": run_singer_io,
+}
 
 
 # -- tables --------------------------------------------------------------------------------
 
 
 def size_table(results: Sequence[Result]) -> str:
-    """implementation | records | seconds | records/s | peak MiB | vs singer-io | vs raw floor."""
+    """Per implementation: records, seconds, records/s, peak MiB, CPU s, ratios."""
     by_name = {r.name: r for r in results if r.ok and r.run is not None}
 
     def rate(name: str) -> float | None:
         result = by_name.get(name)
         return None if result is None or result.run is None else result.run.records_per_second
 
-    singer, floor = rate("singer-io"), rate("raw-floor")
+    singer, floor, rest = rate("singer-io"), rate("raw-floor"), rate("this-tap")
     rows: list[list[object]] = []
     for result in results:
         run = result.run
         if run is None or not result.ok:
-            rows.append([LABELS[result.name] + " (FAILED)", "-", "-", "-", "-", "-", "-"])
+            rows.append([LABELS[result.name] + " (FAILED)", *["-"] * 7])
             continue
         rps = run.records_per_second
         rows.append(
@@ -409,24 +392,30 @@ def size_table(results: Sequence[Result]) -> str:
                 f"{run.seconds:.2f}",
                 fmt_int(rps),
                 "n/a" if run.peak_mib is None else f"{run.peak_mib:.0f}",
+                "n/a" if run.cpu_seconds is None else f"{run.cpu_seconds:.2f}",
                 fmt_ratio(rps / singer if singer else None),
                 fmt_ratio(rps / floor if floor else None),
             ]
         )
     accounts = results[0].accounts if results else 0
     title = f"{accounts:,} Accounts in the emulator:\n\n"
-    return title + markdown_table(
+    table = markdown_table(
         [
             "implementation",
             "records",
             "seconds",
             "records/s",
             "peak MiB",
+            "CPU s",
             "vs singer-io",
             "vs raw floor",
         ],
         rows,
     )
+    bulk = rate("this-tap-bulk")
+    if bulk and rest:
+        table += f"\n\nBulk API 2.0 / REST: {fmt_ratio(bulk / rest)}"
+    return title + table
 
 
 def scale_table(results: Sequence[Result]) -> str:

@@ -1,12 +1,13 @@
 """REST query answers decoded with a msgspec type compiled per field list (the hot path).
 
 A query page is decoded into the same dicts as :func:`client.decode_json` gives, with one
-difference: only the values :func:`schema.make_record_converter` rewrites (datetimes and
-any-JSON values) become Python objects. Every other value stays :class:`msgspec.Raw`, the
-bytes Salesforce sent, which the writer copies out as they came: numbers keep every digit
-(as the ``Decimal`` the general decoder makes would), text is not decoded and re-encoded.
-``attributes`` is skipped while decoding. Such records are for writing only: code that
-reads their values (stream maps, lookups) gets records from ``client.decode_json``.
+difference: text and boolean values (most of a record) stay :class:`msgspec.Raw`, the bytes
+Salesforce sent, which the writer copies out as they came, without decoding and encoding
+them again. Datetimes (which :func:`schema.make_record_converter` rewrites), numbers (as
+``Decimal`` when they have a fraction), compounds and any-JSON values are decoded as the
+general decoder does. ``attributes`` is skipped while decoding. Such records are for
+writing only: code that reads their values (stream maps, lookups) gets records from
+``client.decode_json``.
 """
 
 from __future__ import annotations
@@ -21,21 +22,42 @@ if TYPE_CHECKING:
 
     from tap_salesforce_accounts.schema import ObjectDescription
 
-# Describe types whose values the REST converter rewrites, and the type they decode to.
-_DECODED: dict[str, Any] = {
-    "datetime": str | None,
-    "anytype": Any,
-    "complexvalue": Any,
-    "json": Any,
-}
+# Describe types whose JSON values are always text or booleans: kept raw. Every other value
+# (numbers, compounds, any-JSON, unknown types) is decoded as the general decoder does it, so
+# that a number is written as that decoder writes it (``9.4E7`` as ``94000000``).
+_RAW_TYPES = frozenset(
+    {
+        "id",
+        "reference",
+        "string",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "encryptedstring",
+        "datacategorygroupreference",
+        "base64",
+        "date",
+        "time",
+        "boolean",
+    }
+)
+
+
+def _value_type(kind: str) -> Any:  # noqa: ANN401
+    if kind == "datetime":
+        return str | None
+    return msgspec.Raw if kind in _RAW_TYPES else Any
 
 
 def make_page_decoder(desc: ObjectDescription, fields: Sequence[str]) -> Callable[[bytes], Any]:
     """Compile a decoder of the REST query answers of a query that selected ``fields``.
 
     The answer decodes to a dict with ``records``, ``done`` and ``nextRecordsUrl``. Each
-    record holds the keys of ``fields`` that Salesforce sent, datetimes as text and
-    any-JSON values decoded (numbers with a fraction as ``Decimal``), the rest raw.
+    record holds the keys of ``fields`` that Salesforce sent, text and booleans raw.
 
     Raises:
         msgspec.DecodeError: (from the decoder) the body is not JSON, or a datetime is not
@@ -54,7 +76,7 @@ def make_page_decoder(desc: ObjectDescription, fields: Sequence[str]) -> Callabl
     types: dict[str, Any] = {}
     for name in fields:
         info = desc.field(name)
-        types[name] = _DECODED.get(info.kind if info is not None else "", msgspec.Raw)
+        types[name] = _value_type(info.kind if info is not None else "")
     record = TypedDict("record", types, total=False)  # type: ignore[misc]
     # The record type is built at run time, so the answer's type is too.
     answer = TypedDict(  # noqa: UP013
