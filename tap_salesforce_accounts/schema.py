@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
@@ -572,6 +573,18 @@ def _parse_decimal(value: str) -> Decimal | str:
         return value
 
 
+# Decimal text that a Decimal writes back unchanged (no exponent, no "-0", not below 1e-6,
+# where Decimal switches to "1E-7").
+_PLAIN_DECIMAL = re.compile(r"-?[1-9][0-9]*(?:\.[0-9]+)?|-?0\.0{0,5}[1-9][0-9]*|0").fullmatch
+
+
+def _raw_decimal(value: str) -> msgspec.Raw | Decimal | str:
+    """The number as the JSON text a ``Decimal`` of it is written as, without making one."""
+    if _PLAIN_DECIMAL(value):
+        return msgspec.Raw(value.encode())
+    return _parse_decimal(value)
+
+
 # Bulk API 2.0 CSV text → the value REST JSON gives (numbers as the caller's Decimals).
 _CSV_PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
     {
@@ -582,6 +595,14 @@ _CSV_PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
         "currency": _parse_decimal,
         "percent": _parse_decimal,
         "datetime": to_rfc3339,
+    }
+)
+_RAW_NUMBER_PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
+    {
+        **_CSV_PARSERS,
+        "double": _raw_decimal,
+        "currency": _raw_decimal,
+        "percent": _raw_decimal,
     }
 )
 
@@ -616,6 +637,8 @@ def make_csv_row_converter(
     header: Sequence[str],
     compounds: Sequence[str] = (),
     fields: Sequence[str] | None = None,
+    *,
+    raw_numbers: bool = False,
 ) -> Callable[[list[str]], dict[str, Any]]:
     """Compile the conversion of Bulk API 2.0 CSV rows into records equal to REST's.
 
@@ -628,10 +651,13 @@ def make_csv_row_converter(
         compounds: Compound fields to rebuild from their parts (all in ``header``).
         fields: The record's keys, in order (names not in the header are null); by
             default the header's names, then the compounds.
+        raw_numbers: Keep a decimal number whose text a ``Decimal`` writes back unchanged
+            as that JSON text (:class:`msgspec.Raw`): the same output for a record that
+            is only written, without making and writing a ``Decimal``.
 
     Returns:
-        A function from one CSV row (a list of strings, ``""`` meaning null) to a record
-        keyed by the describe's spelling of each name.
+        A function from one CSV row (a list of strings, ``""`` meaning null; the list is
+        used up) to a record keyed by the describe's spelling of each name.
 
     Raises:
         ValueError: A compound is not one, or lacks a part in the header.
@@ -644,27 +670,29 @@ def make_csv_row_converter(
     names = tuple(info.name if (info := desc.field(col)) else col for col in header)
     # A name given twice reads its last column, as a dict built from the row would.
     columns = {name: index for index, name in enumerate(names)}
+    known = _RAW_NUMBER_PARSERS if raw_numbers else _CSV_PARSERS
     parsers = {
         name: parser
         for name in columns
-        if (info := desc.field(name)) is not None and (parser := _CSV_PARSERS.get(info.kind))
+        if (info := desc.field(name)) is not None and (parser := known.get(info.kind))
     }
     layouts = dict(_compound_layout(desc, name, set(names)) for name in compounds)
     keys = tuple(dict.fromkeys([*names, *layouts]) if fields is None else fields)
     width = len(names)
-    # Keys read their cell as text first; typed and compound keys are then overwritten,
-    # and keys with no column (base64, which Bulk cannot read) stay null.
-    plain = tuple(key for key in keys if key in columns and key not in layouts)
-    reads = tuple(columns[key] for key in plain)
+    # Every key reads its cell as text first, a key without a column (base64, which Bulk
+    # cannot read; a compound) an empty cell appended to the row; typed and compound
+    # keys are then overwritten.
+    reads = tuple(width if key in layouts else columns.get(key, width) for key in keys)
     typed = tuple(
         (key, columns[key], parsers[key]) for key in keys if key in parsers and key not in layouts
     )
     rebuilt = tuple(
         (
             key,
+            tuple(part for part, _ in layouts[key]),
             tuple(
-                (part, columns[column] if column else None, parsers.get(column or ""))
-                for part, column in layouts[key]
+                (columns[column] if column else width, parsers.get(column or ""))
+                for _, column in layouts[key]
             ),
         )
         for key in keys
@@ -676,23 +704,22 @@ def make_csv_row_converter(
             side = "shorter" if len(row) < width else "longer"
             msg = f"A Bulk API 2.0 row of {len(row)} cells is {side} than its header ({width})."
             raise ValueError(msg)
+        row.append("")
         # Bulk CSV has no null: an empty cell is one (Salesforce stores no empty text).
-        record = dict.fromkeys(keys)
-        record.update(zip(plain, [row[index] or None for index in reads], strict=True))
+        record: dict[str, Any] = dict(
+            zip(keys, [row[index] or None for index in reads], strict=True)
+        )
         for key, index, parse in typed:
             value = row[index]
             if value:
                 record[key] = parse(value)
-        for key, parts in rebuilt:
-            compound = {
-                part: None
-                if index is None or not (text := row[index])
-                else parse(text)
-                if parse
-                else text
-                for part, index, parse in parts
-            }
-            record[key] = compound if any(v is not None for v in compound.values()) else None
+        for key, parts, cells in rebuilt:
+            values = [
+                (parse(text) if parse else text) if (text := row[index]) else None
+                for index, parse in cells
+            ]
+            if values.count(None) < len(values):
+                record[key] = dict(zip(parts, values, strict=True))
         return record
 
     return convert

@@ -16,7 +16,7 @@ from singer_sdk.singerlib import Metadata, MetadataMapping, RecordMessage, Schem
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
-from tap_salesforce_accounts import bulk, ids, schema, soql
+from tap_salesforce_accounts import bulk, ids, rest_pages, schema, soql
 from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
     AccountNotFoundError,
@@ -26,7 +26,6 @@ from tap_salesforce_accounts.exceptions import (
     MultipleAccountsError,
     SalesforceAPIError,
 )
-from tap_salesforce_accounts.pages import make_page_decoder
 from tap_salesforce_accounts.readahead import read_ahead
 from tap_salesforce_accounts.sdk_private import utc_now
 from tap_salesforce_accounts.settings import DEFAULT_API_TYPE, DEFAULT_BULK_THRESHOLD, read_number
@@ -150,11 +149,13 @@ class AccountStream(Stream):
                 "API 2.0 job failed: deselect fields in the catalog."
             )
             raise SalesforceAPIError(msg, error_code="URI_TOO_LONG")
+        convert: Callable[[Any], dict[str, Any]]
         convert = schema.make_record_converter(self.description, fields)
         decoder: Callable[[bytes], Any] = decode_json
         if self._writes_unmapped():
             # Values only the writer reads are kept as Salesforce sent them.
-            decoder = make_page_decoder(self.description, fields)
+            decoder = rest_pages.decode_answer
+            convert = rest_pages.make_record_reader(self.description, fields)
         for page in self._query_pages(statement, decoder=decoder):
             # Popping frees each record once written: a page is ~10 MB of objects.
             page.reverse()
@@ -241,7 +242,11 @@ class AccountStream(Stream):
             for header, rows in job.result_pages():
                 if convert is None:
                     convert = schema.make_csv_row_converter(
-                        self.description, header, compounds, fields
+                        self.description,
+                        header,
+                        compounds,
+                        fields,
+                        raw_numbers=self._writes_unmapped(),
                     )
                 yield from map(convert, rows)
         finally:
@@ -262,12 +267,12 @@ class AccountStream(Stream):
         *,
         ahead: bool = True,
         decoder: Callable[[bytes], Any] = decode_json,
-    ) -> Generator[list[dict[str, Any]], None, None]:
+    ) -> Generator[list[Any], None, None]:
         """Pages of a REST query; with ``ahead``, the next one downloads while one is written."""
         path = self._query_path()
         headers = {"Sforce-Query-Options": f"batchSize={PAGE_SIZE}"}
 
-        def pages() -> Iterator[list[dict[str, Any]]]:
+        def pages() -> Iterator[list[Any]]:
             answer = self.client.get_json(
                 path, params={"q": statement}, headers=headers, decoder=decoder
             )

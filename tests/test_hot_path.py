@@ -1,7 +1,9 @@
-"""The compiled REST page decoder against the general one, on the emulator's every-type describe.
+"""The hot path's compiled conversions against the general ones, value for value.
 
-Both paths read the same query pages; each record goes through the same converter and the
-tap's writer, and the RECORD lines must hold the same values, value for value.
+The REST page decoder and the general decoder read the same query pages of the emulator's
+every-type describe; each record goes through the same converter and the tap's writer, and
+the RECORD lines must hold the same values. Bulk API 2.0 rows converted for writing only
+(numbers kept as their text) must write what the general conversion writes.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tap_salesforce_accounts.client import decode_json
-from tap_salesforce_accounts.pages import make_page_decoder
+from tap_salesforce_accounts.rest_pages import decode_answer, make_record_reader
 from tap_salesforce_accounts.schema import (
     TYPE_MAP,
     ObjectDescription,
+    make_csv_row_converter,
     make_record_converter,
     queryable_fields,
 )
@@ -99,7 +105,7 @@ def test_compiled_decoder_writes_the_values_of_the_general_one(emulator: Emulato
     fields = queryable_fields(desc)
     convert = make_record_converter(desc, fields)
     general = _written(bodies, decode_json, convert)
-    compiled = _written(bodies, make_page_decoder(desc, fields), convert)
+    compiled = _written(bodies, decode_answer, make_record_reader(desc, fields))
     assert len(bodies) > 1
     # Every live Account (about 1% of the org is deleted).
     assert SHARED_ACCOUNTS * 0.9 < len(general) < SHARED_ACCOUNTS
@@ -141,3 +147,20 @@ def test_stream_maps_read_decoded_values(config: dict[str, Any], tmp_path: Path)
         assert after["name_upper"] == before["Name"].upper()
         assert after["revenue"] == before["AnnualRevenue"]
         assert {k: v for k, v in after.items() if k not in {"name_upper", "revenue"}} == before
+
+
+NUMBER_TEXT = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False).map(str),
+    st.from_regex(r"-?[0-9]{1,25}(\.[0-9]{0,12})?", fullmatch=True),
+    st.from_regex(r"-?[0-9]{1,3}(\.[0-9]{1,3})?[eE][-+]?[0-9]{1,2}", fullmatch=True),
+    st.sampled_from(["0", "-0", "0.0", "-0.0", "0.000001", "0.0000001", "1E+2", "n/a", "."]),
+)
+
+
+@given(NUMBER_TEXT, st.sampled_from(["double", "currency", "percent"]))
+def test_raw_numbers_are_written_as_their_decimals(text: str, kind: str) -> None:
+    desc = ObjectDescription.from_describe({"fields": [{"name": "F__c", "type": kind}]})
+    general = make_csv_row_converter(desc, ["F__c"])([text])
+    raw = make_csv_row_converter(desc, ["F__c"], raw_numbers=True)([text])
+    encode = msgspec.json.Encoder(decimal_format="number").encode
+    assert encode(raw) == encode(general)
