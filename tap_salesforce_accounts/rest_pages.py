@@ -1,31 +1,33 @@
 """REST query records decoded with a msgspec type compiled per field list (the hot path).
 
 A query page is decoded with its records left as raw JSON, then each record, as it is
-written, into the same dict as :func:`client.decode_json` gives, with one difference: text
-and boolean values (most of a record) stay :class:`msgspec.Raw`, the bytes Salesforce sent,
+written, into a :class:`Record` whose type is compiled for the selected fields. Text and
+boolean values (most of a record) stay :class:`msgspec.Raw`, the bytes Salesforce sent,
 which the writer copies out as they came, without decoding and encoding them again.
-Datetimes (which :func:`schema.make_record_converter` rewrites), numbers (as ``Decimal``
-when they have a fraction), compounds and any-JSON values are decoded as the general
-decoder does. ``attributes`` is skipped while decoding. Such records are for writing only:
-code that reads their values (stream maps, lookups) gets records from
-``client.decode_json``.
+Datetimes (rewritten as :func:`schema.make_record_converter` does), numbers (as
+``Decimal`` when they have a fraction), compounds and any-JSON values are decoded as the
+general decoder does, so the RECORD line holds the same values. ``attributes`` is skipped
+while decoding. Such records are for writing only: code that reads their values (stream
+maps, lookups) gets dicts from ``client.decode_json``.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from keyword import iskeyword
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import msgspec
 
 from tap_salesforce_accounts.exceptions import SalesforceAPIError
-from tap_salesforce_accounts.schema import make_record_converter
+from tap_salesforce_accounts.schema import as_json_text, to_rfc3339
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from tap_salesforce_accounts.schema import ObjectDescription
 
+_JSON_TEXT_TYPES = frozenset({"anytype", "complexvalue", "json"})
 # Describe types whose JSON values are always text or booleans: kept raw. Every other value
 # (numbers, compounds, any-JSON, unknown types) is decoded as the general decoder does it, so
 # that a number is written as that decoder writes it (``9.4E7`` as ``94000000``).
@@ -53,8 +55,23 @@ _RAW_TYPES = frozenset(
 
 def _value_type(kind: str) -> Any:  # noqa: ANN401
     if kind == "datetime":
-        return str | None
-    return msgspec.Raw if kind in _RAW_TYPES else Any
+        return str | None | msgspec.UnsetType
+    if kind in _RAW_TYPES:
+        return msgspec.Raw | msgspec.UnsetType
+    return Any
+
+
+class Record(msgspec.Struct):
+    """A REST record for writing: one attribute per selected field, in the query's order.
+
+    A field Salesforce did not send is ``UNSET`` and is not written. ``get`` reads a
+    field as a record dict would (the bookmark is read so).
+    """
+
+    def get(self, name: str, default: object = None) -> Any:  # noqa: ANN401
+        """The field's value, or ``default`` if the record has no such field."""
+        value = getattr(self, name, default)
+        return default if value is msgspec.UNSET else value
 
 
 class _Answer(TypedDict, total=False):
@@ -73,12 +90,17 @@ Raises:
 
 def make_record_reader(
     desc: ObjectDescription, fields: Sequence[str]
-) -> Callable[[msgspec.Raw], dict[str, Any]]:
+) -> Callable[[msgspec.Raw], Any] | None:
     """Compile the reading of one raw REST record of a query that selected ``fields``.
 
-    The record is decoded with a type compiled for ``fields`` and converted as
-    :func:`schema.make_record_converter` converts it; one record is decoded at a time, so
-    a page costs its body and not a page of objects.
+    The record is decoded into a :class:`Record` type compiled for ``fields`` (its fields
+    in the order Salesforce sends them, so each is found without a lookup) and converted
+    as :func:`schema.make_record_converter` converts a dict. One record is decoded at a
+    time, so a page costs its body, not a page of objects.
+
+    Returns:
+        The reader, or None when a field name cannot be an attribute (then records are
+        read as dicts by the general decoder).
 
     Raises:
         SalesforceAPIError: (from the reader) a datetime is not text.
@@ -90,25 +112,45 @@ def make_record_reader(
     >>> answer = decode_answer(b'{"done": true, "records": [{"attributes": {"type": "Account"},'
     ...                        b' "Id": "001", "SystemModstamp": "2022-05-25T10:16:26.000+0000"}]}')
     >>> record = read(answer["records"][0])
-    >>> sorted(record), bytes(record["Id"]), record["SystemModstamp"]
-    (['Id', 'SystemModstamp'], b'"001"', '2022-05-25T10:16:26.000+00:00')
+    >>> msgspec.json.encode(record)
+    b'{"Id":"001","SystemModstamp":"2022-05-25T10:16:26.000+00:00"}'
     """
-    types: dict[str, Any] = {}
-    for name in fields:
-        info = desc.field(name)
-        types[name] = _value_type(info.kind if info is not None else "")
-    record_type = TypedDict("record_type", types, total=False)  # type: ignore[misc]
+    reserved = set(dir(Record))
+    if len(set(fields)) != len(fields) or any(
+        not name.isidentifier() or iskeyword(name) or name in reserved for name in fields
+    ):
+        return None
+    infos = {name: desc.field(name) for name in fields}
+    kinds = {name: info.kind if info is not None else "" for name, info in infos.items()}
+    record_type = msgspec.defstruct(
+        "AccountRecord",
+        [(name, _value_type(kinds[name]), msgspec.UNSET) for name in fields],
+        bases=(Record,),
+    )
     decode: Callable[[msgspec.Raw], Any] = msgspec.json.Decoder(
         record_type, float_hook=Decimal
     ).decode
-    convert = make_record_converter(desc, fields)
+    datetimes = tuple(name for name in fields if kinds[name] == "datetime")
+    json_texts = tuple(name for name in fields if kinds[name] in _JSON_TEXT_TYPES)
 
-    def read(raw: msgspec.Raw) -> dict[str, Any]:
+    def read(raw: msgspec.Raw) -> Record:
         try:
-            record: dict[str, Any] = decode(raw)
+            record: Record = decode(raw)
         except msgspec.ValidationError as exc:
             msg = f"Salesforce sent an Account the tap cannot read ({exc}): report it."
             raise SalesforceAPIError(msg, error_code="UNREADABLE_RECORD") from None
-        return convert(record)
+        for name in datetimes:
+            value = getattr(record, name)
+            if value:
+                # REST always writes UTC as "+0000": the common case, inlined for speed.
+                if value[-5:] == "+0000":
+                    setattr(record, name, value[:-5] + "+00:00")
+                else:
+                    setattr(record, name, to_rfc3339(value))
+        for name in json_texts:
+            value = getattr(record, name)
+            if value is not None and value is not msgspec.UNSET and not isinstance(value, str):
+                setattr(record, name, as_json_text(value))
+        return record
 
     return read

@@ -502,7 +502,8 @@ def parse_datetime(value: str) -> datetime:
 _JSON_TEXT = msgspec.json.Encoder(enc_hook=str, decimal_format="number")
 
 
-def _as_json_text(value: object) -> str:
+def as_json_text(value: object) -> str:
+    """A value of an any-JSON field as compact JSON text (its Decimals with every digit)."""
     return _JSON_TEXT.encode(value).decode()
 
 
@@ -539,7 +540,7 @@ def make_record_converter(
         for name in json_texts:
             value = record.get(name)
             if value is not None and not isinstance(value, str):
-                record[name] = _as_json_text(value)
+                record[name] = as_json_text(value)
         return record
 
     return convert

@@ -149,13 +149,13 @@ class AccountStream(Stream):
                 "API 2.0 job failed: deselect fields in the catalog."
             )
             raise SalesforceAPIError(msg, error_code="URI_TOO_LONG")
-        convert: Callable[[Any], dict[str, Any]]
-        convert = schema.make_record_converter(self.description, fields)
+        convert: Callable[[Any], Any] = schema.make_record_converter(self.description, fields)
         decoder: Callable[[bytes], Any] = decode_json
         if self._writes_unmapped():
-            # Values only the writer reads are kept as Salesforce sent them.
-            decoder = rest_pages.decode_answer
-            convert = rest_pages.make_record_reader(self.description, fields)
+            reader = rest_pages.make_record_reader(self.description, fields)
+            if reader is not None:
+                # Only the writer reads these records: text stays as Salesforce sent it.
+                decoder, convert = rest_pages.decode_answer, reader
         for page in self._query_pages(statement, decoder=decoder):
             # Popping frees each record once written: a page is ~10 MB of objects.
             page.reverse()

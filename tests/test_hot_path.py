@@ -105,7 +105,9 @@ def test_compiled_decoder_writes_the_values_of_the_general_one(emulator: Emulato
     fields = queryable_fields(desc)
     convert = make_record_converter(desc, fields)
     general = _written(bodies, decode_json, convert)
-    compiled = _written(bodies, decode_answer, make_record_reader(desc, fields))
+    reader = make_record_reader(desc, fields)
+    assert reader is not None
+    compiled = _written(bodies, decode_answer, reader)
     assert len(bodies) > 1
     # Every live Account (about 1% of the org is deleted).
     assert SHARED_ACCOUNTS * 0.9 < len(general) < SHARED_ACCOUNTS
