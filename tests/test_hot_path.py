@@ -29,8 +29,9 @@ from tap_salesforce_accounts.schema import (
     queryable_fields,
 )
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import SHARED_ACCOUNTS, records, run_tap
+from tests.conftest import SHARED_ACCOUNTS
 from tests.emulator import config_for
+from tests.helpers import records, run_tap
 
 if TYPE_CHECKING:
     from collections.abc import Callable
