@@ -164,7 +164,9 @@ def test_hook_subprocess_mode_reports_the_same_codes_as_in_process(
     config: dict[str, Any], tmp_path: Path
 ) -> None:
     path = write_json(
-        tmp_path / "hook.json", {**config, "hook_store_url": f"sqlite:///{tmp_path}/h.db"}
+        tmp_path / "hook.json",
+        # A generous deadline: the codes are checked, and a loaded machine starts a child slowly.
+        {**config, "hook_store_url": f"sqlite:///{tmp_path}/h.db", "lookup_timeout_seconds": 120},
     )
     codes = []
     for mode in ("in_process", "subprocess"):

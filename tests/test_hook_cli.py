@@ -30,7 +30,8 @@ SECRETS = (CLIENT_SECRET, REFRESH_TOKEN, ORG_ID[:15] + "!")
 @pytest.fixture(name="config_file")
 def fixture_config_file(config: dict[str, Any], tmp_path: Path) -> Path:
     path = tmp_path / "config.json"
-    path.write_text(json.dumps(config), encoding="utf-8")
+    # A generous deadline: these tests check answers, and a loaded machine may start a child slowly.
+    path.write_text(json.dumps({**config, "lookup_timeout_seconds": 120}), encoding="utf-8")
     path.chmod(0o600)
     return path
 
