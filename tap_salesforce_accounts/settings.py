@@ -207,6 +207,13 @@ SETTINGS: Final[dict[str, Any]] = th.PropertiesList(
         default=DEFAULT_STALE_MAX_AGE,
         description="Session hook: the oldest last-good fields stale_fallback may return.",
     ),
+    th.Property(
+        "hook_api_token",
+        th.StringType,
+        secret=True,
+        description="The bearer token the hook service (tap-salesforce-accounts-hook serve) "
+        "requires on /v1/ and /metrics; needed to listen on a non-loopback address.",
+    ),
 ).to_dict()
 
 # The tap's own settings; the singer-sdk adds its built-in ones (stream maps, flattening,

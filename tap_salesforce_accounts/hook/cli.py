@@ -6,11 +6,14 @@
     tap-salesforce-accounts-hook --config c.json status
     tap-salesforce-accounts-hook --config c.json history [--limit N]
     tap-salesforce-accounts-hook --config c.json fields
+    tap-salesforce-accounts-hook --config c.json serve [--host 127.0.0.1] [--port 8765]
 
-Each command prints one JSON document on stdout. ``--config ENV`` (alone or besides a file)
-also reads ``TAP_SALESFORCE_ACCOUNTS_*`` environment variables. Logs go to stderr at the
-level of ``TAP_SALESFORCE_ACCOUNTS_LOGLEVEL`` or ``LOGLEVEL`` (the variables singer-sdk
-reads), WARNING by default.
+Each command but ``serve`` prints one JSON document on stdout; ``serve`` prints
+``READY http://HOST:PORT`` once it listens, logs each request to stderr, and exits 0 on
+SIGTERM (see :mod:`tap_salesforce_accounts.hook.service`). ``--config ENV`` (alone or
+besides a file) also reads ``TAP_SALESFORCE_ACCOUNTS_*`` environment variables. Logs go to
+stderr at the level of ``TAP_SALESFORCE_ACCOUNTS_LOGLEVEL`` or ``LOGLEVEL`` (the variables
+singer-sdk reads), WARNING by default (``serve``'s request log is on unless one is set).
 
 Exit codes. The exit code says whether the sync succeeded in the sense of the design (a
 definite answer from Salesforce), and the JSON says what the answer is:
@@ -25,6 +28,7 @@ definite answer from Salesforce), and the JSON says what the answer is:
   in the README serves both commands.
 - ``status``, ``history``: 0; 1 when the store cannot be read (one line on stderr).
 - ``fields``: 0; the tap's code of the cause when Salesforce cannot be asked.
+- ``serve``: 0 once stopped by SIGTERM or SIGINT.
 - 2: a settings or usage error, one line on stderr:
   ``tap-salesforce-accounts-hook: error: ...``.
 """
@@ -39,6 +43,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 
 from tap_salesforce_accounts import exceptions
 from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
+from tap_salesforce_accounts.hook import service
 from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, dumps
 from tap_salesforce_accounts.hook.session import SessionHook, read_status
 
@@ -108,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     history = commands.add_parser("history", help="the recent syncs, newest first")
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     commands.add_parser("fields", help="the Account fields and which can be index_field")
+    serve = commands.add_parser("serve", help="answer lookups over HTTP until SIGTERM")
+    serve.add_argument("--host", default=service.DEFAULT_HOST, help="default 127.0.0.1")
+    serve.add_argument(
+        "--port", type=int, default=service.DEFAULT_PORT, help="default 8765; 0 picks a free one"
+    )
     return parser
 
 
@@ -128,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config: object = files[0] if files else {}
     if args.command in {"status", "history"}:
         return _read_store(config, args)
+    if args.command == "serve":
+        return _serve(config, args)
     try:
         hook = SessionHook(
             config,  # type: ignore[arg-type]
@@ -153,6 +165,21 @@ def _read_store(config: object, args: argparse.Namespace) -> int:
         return _fail(exc)
     _print(dumps(answer))
     return EXIT_OK
+
+
+def _serve(config: object, args: argparse.Namespace) -> int:
+    try:
+        return service.run(
+            config,  # type: ignore[arg-type]
+            host=args.host,
+            port=args.port,
+            mode=args.mode,
+            parse_env_config="ENV" in args.config,
+            # The request log is on unless a log level was chosen.
+            request_log=not any(os.environ.get(name) for name in LOG_ENV),
+        )
+    except ConfigError as exc:
+        return _fail(exc.message, EXIT_CONFIG)
 
 
 def _run(hook: SessionHook, args: argparse.Namespace) -> int:

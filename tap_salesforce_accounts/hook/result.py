@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import msgspec
+
+if TYPE_CHECKING:
+    from tap_salesforce_accounts.client import ApiUsage
 
 Status = Literal["ok", "not_found", "error", "stale"]
 
@@ -62,6 +65,7 @@ class LookupResult:
         stale_age_seconds: how old the stale fields are (``stale`` only).
         duration_ms: how long the lookup took (not part of the JSON).
         salesforce_calls: HTTP requests sent to Salesforce, when known (not part of the JSON).
+        api_usage: the org's API usage as Salesforce last reported it (not part of the JSON).
     """
 
     status: Status
@@ -71,6 +75,7 @@ class LookupResult:
     stale_age_seconds: float | None = None
     duration_ms: float = dataclasses.field(default=0.0, compare=False)
     salesforce_calls: int | None = dataclasses.field(default=None, compare=False)
+    api_usage: ApiUsage | None = dataclasses.field(default=None, compare=False)
 
     @property
     def is_success(self) -> bool:

@@ -82,7 +82,7 @@ DEFAULT_MAX_WORKERS: Final = 32
 STALE_RESERVE_SHARE: Final = 0.1
 STALE_RESERVE_MAX: Final = 0.5
 STORE_READ_TIMEOUT: Final = 5.0
-_SECRET_KEYS: Final = ("client_secret", "refresh_token", "private_key")
+_SECRET_KEYS: Final = ("client_secret", "refresh_token", "private_key", "hook_api_token")
 # Outcomes decided by the data or the settings, not by an outage: an old answer would hide
 # a real change (the value now matches several Accounts, the index field was changed).
 _NO_STALE_CODES: Final = frozenset(
@@ -315,6 +315,7 @@ class SessionHook:
             result,
             duration_ms=(time.monotonic() - started) * 1000,
             salesforce_calls=attempt.salesforce_calls,
+            api_usage=attempt.usage,
         )
         logger.debug(
             "Lookup answered %s in %.1f ms (%s Salesforce requests)",
