@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 MELTANO_STAMP := $(MELTANO_VENV)/.installed
 MELTANO_VERSION := 4.4.1
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo test lint typecheck pytest bench clean system-deps
 
 setup: $(STAMP) $(MELTANO_STAMP)
 
@@ -41,7 +41,11 @@ typecheck: $(STAMP)
 # order, the slow Meltano file first (tests/conftest.py), so the workers end together.
 PYTEST_WORKERS ?= auto
 
-pytest: setup
+# PostgreSQL and Chromium for their tests, installed with apt when missing (as root).
+system-deps:
+	bash .ci/system-deps
+
+pytest: setup system-deps
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint typecheck pytest
