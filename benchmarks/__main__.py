@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Final
 
 HERE: Final = Path(__file__).resolve().parent
-BENCHMARKS: Final = ("extraction", "lookup", "hook_latency")
+BENCHMARKS: Final = ("extraction", "lookup", "hook_latency", "hook_service")
 
 
 def summary(name: str) -> str:
