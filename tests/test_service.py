@@ -268,3 +268,21 @@ def test_sigterm_drains_the_lookup_in_flight(emu: Emulator, tmp_path: Path) -> N
     history = read_status(config, history=5)
     assert isinstance(history, list)
     assert [entry["status"] for entry in history] == ["ok", "ok"]
+
+
+def test_stale_answer_is_200(emu: Emulator, tmp_path: Path) -> None:
+    config = hook_config(emu.url, tmp_path, stale_fallback=True)
+    with ServiceProcess(write_config(tmp_path, config)) as service:
+        fresh = service.get("/v1/accounts/CUST-000180")
+        assert fresh.status_code == 200
+        emu.configure(fail="503:1")
+        stale = service.get("/v1/accounts/CUST-000180")
+        assert stale.status_code == 200
+        document = stale.json()
+        assert document["status"] == "stale"
+        assert document["error"]["code"] == "unavailable"
+        assert document["account"] == fresh.json()["account"]
+        assert document["synced_at"] == fresh.json()["synced_at"]
+        gone = service.get("/v1/accounts/CUST-000181")
+        assert gone.status_code == 503
+        assert gone.json()["status"] == "error"

@@ -274,6 +274,15 @@ class InProcessRunner:
         """Fetch the token and the describe, and build the stream, now."""
         self._ready_tap()
 
+    def _sync_within(self, value: str, started: float, timeout: float) -> Attempt:
+        attempt = self._sync(value)
+        # HTTP waits are cut to the deadline (tuned_config): an "unavailable" that came at
+        # or after it is the deadline passing, whichever thread noticed first.
+        unavailable = attempt.error is not None and attempt.error.code == UNAVAILABLE_CODE
+        if unavailable and time.monotonic() - started >= timeout:
+            return dataclasses.replace(attempt, error=timeout_error(timeout))
+        return attempt
+
     def _sync(self, value: str) -> Attempt:
         self._calls.count = 0
         messages = self._writer.begin()
@@ -300,23 +309,25 @@ class InProcessRunner:
 
     def run(self, value: str, timeout: float) -> Attempt:
         """Look ``value`` up, waiting at most ``timeout`` seconds."""
-        started = time.monotonic()
-        future = self._pool.submit(self._sync, value)
+        future = self.submit(value, timeout)
+        try:
+            return future.result(timeout=max(timeout, 0.0))
+        except concurrent.futures.TimeoutError:
+            return self.timed_out(future, timeout)
+
+    def submit(self, value: str, timeout: float) -> concurrent.futures.Future[Attempt]:
+        """Start looking ``value`` up in a worker; the caller waits ``timeout`` on the future."""
+        future = self._pool.submit(self._sync_within, value, time.monotonic(), timeout)
         with self._inflight_lock:
             self._inflight.add(future)
         future.add_done_callback(self._forget)
-        try:
-            attempt = future.result(timeout=max(timeout, 0.0))
-        except concurrent.futures.TimeoutError:
-            # The worker goes on until its HTTP call times out; its answer is dropped.
-            future.cancel()
-            return Attempt("error", error=timeout_error(timeout), usage=self.client.usage)
-        # HTTP waits are cut to the deadline (tuned_config): an "unavailable" that came at
-        # or after it is the deadline passing, whichever thread noticed first.
-        unavailable = attempt.error is not None and attempt.error.code == UNAVAILABLE_CODE
-        if unavailable and time.monotonic() - started >= timeout:
-            return dataclasses.replace(attempt, error=timeout_error(timeout))
-        return attempt
+        return future
+
+    def timed_out(self, future: concurrent.futures.Future[Attempt], timeout: float) -> Attempt:
+        """The attempt of a lookup whose caller stopped waiting after ``timeout`` seconds."""
+        # The worker goes on until its HTTP call times out; its answer is dropped.
+        future.cancel()
+        return Attempt("error", error=timeout_error(timeout), usage=self.client.usage)
 
     def _forget(self, future: concurrent.futures.Future[Attempt]) -> None:
         with self._inflight_lock:

@@ -5,8 +5,9 @@
     tap-salesforce-accounts-hook --config c.json serve [--host 127.0.0.1] [--port 8765]
 
 uvicorn serves a Starlette application. One :class:`SessionHook` holds the token, the
-connection and the describe for every request; lookups and store reads run in a thread
-pool, so the event loop keeps answering (``/healthz`` included) while Salesforce is slow.
+connection and the describe for every request. The event loop waits on the hook's tap
+workers itself (:meth:`SessionHook.lookup_async`); store reads and describes run in a
+thread pool, so the loop keeps answering (``/healthz`` included) while Salesforce is slow.
 Once listening, the service prints ``READY http://HOST:PORT`` on stdout. SIGTERM (or
 SIGINT) stops accepting connections, lets the lookups in flight answer, writes the
 remaining syncs to the status store and exits 0.
@@ -280,10 +281,10 @@ class HookService:
 
     # -- endpoints --------------------------------------------------------------------------
 
-    def _lookup(self, value: str) -> LookupResult:
+    async def _lookup(self, value: str) -> LookupResult:
         self.metrics.in_flight.inc()
         try:
-            result = self.hook.lookup(value)
+            result = await self.hook.lookup_async(value)
         finally:
             self.metrics.in_flight.dec()
         self.metrics.observe(result)
@@ -306,7 +307,7 @@ class HookService:
                 "synced_at": None,
             }
             return _json(document, 400)
-        result: LookupResult = await self._in_thread(self._lookup, value)
+        result = await self._lookup(value)
         return Response(
             result.dumps(),
             status_code=lookup_status(result),

@@ -19,6 +19,7 @@ at construction.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import concurrent.futures
 import dataclasses
@@ -281,36 +282,77 @@ class SessionHook:
         at = self._clock()
         value = str(value)
         try:
-            result, event = self._lookup(value, started, at)
-        except Exception as exc:  # the caller's page must load regardless
-            logger.exception("Session hook lookup failed unexpectedly (%s)", type(exc).__name__)
-            error = ErrorInfo(
-                INTERNAL_CODE, f"the lookup failed unexpectedly ({type(exc).__name__})."
-            )
-            duration = (time.monotonic() - started) * 1000
-            result = LookupResult("error", error=error, duration_ms=duration)
-            event = self._event(at, result, value, None)
+            attempt = None if self._closed else self._runner.run(value, self._budget())
+            result, event = self._finish(value, attempt, started, at)
+        except Exception as exc:  # noqa: BLE001  (logged there: the page must load regardless)
+            result, event = self._unexpected(exc, value, started, at)
+        self._record(event)
+        return result
+
+    async def lookup_async(self, value: str) -> LookupResult:
+        """:meth:`lookup` for an asyncio event loop, with the same answers and deadline.
+
+        In-process, the loop itself waits on the tap's worker: no thread is held per
+        lookup, and the answer reaches the loop one thread switch sooner.
+        """
+        runner = self._runner
+        if self._closed or not isinstance(runner, InProcessRunner):
+            return await asyncio.to_thread(self.lookup, value)
+        started = time.monotonic()
+        at = self._clock()
+        value = str(value)
+        try:
+            budget = self._budget()
+            future = runner.submit(value, budget)
+            try:
+                attempt = await asyncio.wait_for(asyncio.wrap_future(future), budget)
+            except TimeoutError:
+                attempt = runner.timed_out(future, budget)
+            if self.settings.stale_fallback and attempt.outcome == "error":
+                # The last good fields are read from the store: not on the loop.
+                result, event = await asyncio.to_thread(self._finish, value, attempt, started, at)
+            else:
+                result, event = self._finish(value, attempt, started, at)
+        except Exception as exc:  # noqa: BLE001  (logged there: the page must load regardless)
+            result, event = self._unexpected(exc, value, started, at)
+        self._record(event)
+        return result
+
+    def _budget(self) -> float:
+        """The seconds the tap may take: the deadline, less the stale fallback's reserve."""
+        timeout = self.settings.lookup_timeout
+        if not self.settings.stale_fallback:
+            return timeout
+        return timeout - min(STALE_RESERVE_MAX, timeout * STALE_RESERVE_SHARE)
+
+    def _unexpected(
+        self, exc: Exception, value: str, started: float, at: float
+    ) -> tuple[LookupResult, SyncEvent]:
+        logger.error(
+            "Session hook lookup failed unexpectedly (%s)", type(exc).__name__, exc_info=exc
+        )
+        error = ErrorInfo(INTERNAL_CODE, f"the lookup failed unexpectedly ({type(exc).__name__}).")
+        duration = (time.monotonic() - started) * 1000
+        result = LookupResult("error", error=error, duration_ms=duration)
+        return result, self._event(at, result, value, None)
+
+    def _record(self, event: SyncEvent) -> None:
         try:
             self._recorder.submit(event)
         except Exception:
             logger.warning("Cannot queue the sync event for the status store", exc_info=True)
-        return result
 
-    def _lookup(self, value: str, started: float, at: float) -> tuple[LookupResult, SyncEvent]:
-        if self._closed:
+    def _finish(
+        self, value: str, attempt: Attempt | None, started: float, at: float
+    ) -> tuple[LookupResult, SyncEvent]:
+        """The answer and the sync event of an attempt (``None``: the hook is closed)."""
+        if attempt is None:
             error = ErrorInfo(INTERNAL_CODE, "the session hook is closed.")
             result = LookupResult("error", error=error)
             return result, self._event(at, result, value, None)
-        timeout = self.settings.lookup_timeout
-        reserve = (
-            min(STALE_RESERVE_MAX, timeout * STALE_RESERVE_SHARE)
-            if self.settings.stale_fallback
-            else 0.0
-        )
-        attempt = self._runner.run(value, timeout - reserve)
         # The fields were read just now: the hook's clock stamps them (tests fake it).
         attempt = dataclasses.replace(attempt, synced_at=self._clock())
-        result = self._result(attempt, value, started + timeout)
+        result = self._result(attempt, value, started + self.settings.lookup_timeout)
         result = dataclasses.replace(
             result,
             duration_ms=(time.monotonic() - started) * 1000,
