@@ -435,11 +435,15 @@ def test_no_secret_and_no_value_in_the_store(
     hook = make_hook(max_retries=0)
     hook.lookup("CUST-000144")
     hook.lookup("CUST-999999")
-    make_hook(refresh_token="not-the-" + REFRESH_TOKEN).lookup("CUST-000146")
-    make_hook(index_field="Legacy_Ref__c").lookup("LEG-SHARED-001")
+    revoked = make_hook(refresh_token="not-the-" + REFRESH_TOKEN)
+    revoked.lookup("CUST-000146")
+    several = make_hook(index_field="Legacy_Ref__c")
+    several.lookup("LEG-SHARED-001")
     emu.configure(fail="503:1")
     hook.lookup("CUST-000145")
-    hook.status()
+    # Each hook writes in the background: reading its status waits for its writes.
+    for each in (hook, revoked, several):
+        each.status()
     dumped = json.dumps(dump_tables(config["hook_store_url"]), default=str)
     for secret in (CLIENT_SECRET, REFRESH_TOKEN, ACCESS_TOKEN_PREFIX):
         assert secret not in dumped
