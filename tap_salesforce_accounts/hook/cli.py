@@ -179,7 +179,7 @@ def _serve(config: object, args: argparse.Namespace) -> int:
             request_log=not any(os.environ.get(name) for name in LOG_ENV),
         )
     except ConfigError as exc:
-        return _fail(exc.message, EXIT_CONFIG)
+        return _fail(exc)
 
 
 def _run(hook: SessionHook, args: argparse.Namespace) -> int:
