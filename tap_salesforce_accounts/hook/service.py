@@ -434,7 +434,7 @@ def run(  # noqa: PLR0913
         ConfigError: a setting is wrong, the address cannot be used, or a non-loopback
             address is asked for without ``hook_api_token``.
     """
-    settings, _ = load_config(config, parse_env_config=parse_env_config)
+    settings = load_config(config, parse_env_config=parse_env_config)
     token = api_token_setting(settings)
     if token is None and not is_loopback(host):
         msg = (
