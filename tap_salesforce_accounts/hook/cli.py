@@ -10,7 +10,7 @@
 
 Each command but ``serve`` prints one JSON document on stdout; ``serve`` prints
 ``READY http://HOST:PORT`` once it listens, logs each request to stderr, and exits 0 on
-SIGTERM (see :mod:`tap_salesforce_accounts.hook.service`). ``--config ENV`` (alone or
+SIGTERM (see :mod:`tap_salesforce_accounts.hook.server`). ``--config ENV`` (alone or
 besides a file) also reads ``TAP_SALESFORCE_ACCOUNTS_*`` environment variables. Logs go to
 stderr at the level of ``TAP_SALESFORCE_ACCOUNTS_LOGLEVEL`` or ``LOGLEVEL`` (the variables
 singer-sdk reads), WARNING by default (``serve``'s request log is on unless one is set).
@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Final, NoReturn
 
 from tap_salesforce_accounts import exceptions
 from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
-from tap_salesforce_accounts.hook import service
+from tap_salesforce_accounts.hook import server
 from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, dumps
 from tap_salesforce_accounts.hook.session import SessionHook, read_status
 
@@ -114,9 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     commands.add_parser("fields", help="the Account fields and which can be index_field")
     serve = commands.add_parser("serve", help="answer lookups over HTTP until SIGTERM")
-    serve.add_argument("--host", default=service.DEFAULT_HOST, help="default 127.0.0.1")
+    serve.add_argument("--host", default=server.DEFAULT_HOST, help="default 127.0.0.1")
     serve.add_argument(
-        "--port", type=int, default=service.DEFAULT_PORT, help="default 8765; 0 picks a free one"
+        "--port", type=int, default=server.DEFAULT_PORT, help="default 8765; 0 picks a free one"
     )
     return parser
 
@@ -169,7 +169,7 @@ def _read_store(config: object, args: argparse.Namespace) -> int:
 
 def _serve(config: object, args: argparse.Namespace) -> int:
     try:
-        return service.run(
+        return server.run(
             config,  # type: ignore[arg-type]
             host=args.host,
             port=args.port,
