@@ -120,7 +120,7 @@ class ClientSettings:
         """
         version = str(config.get("api_version") or DEFAULT_API_VERSION).removeprefix("v")
         if not _VERSION.match(version):
-            msg = f"api_version {version!r} is not a Salesforce API version: use e.g. '62.0'."
+            msg = f"api_version {version!r} is not a Salesforce API version: use e.g. '68.0'."
             raise ConfigError(msg)
         return cls(
             api_version=version,
@@ -265,6 +265,8 @@ class SalesforceClient:
         """
         attempt = 0
         renewed = False
+        # 304 answers a conditional request only; to any other it is a broken answer.
+        conditional = any(key.lower() == "if-modified-since" for key in headers or {})
         while True:
             self._check_usage()
             token = self.tokens.token()
@@ -293,7 +295,8 @@ class SalesforceClient:
                 )
                 retry_after = None
             else:
-                if response.status_code in ok or response.status_code == 304:  # noqa: PLR2004
+                status = response.status_code
+                if status in ok or (status == 304 and conditional):  # noqa: PLR2004
                     if not decode:
                         return response
                     try:
@@ -430,6 +433,12 @@ def error_from_response(response: requests.Response) -> SalesforceAPIError:
     Salesforce's REST errors are a JSON list ``[{"message", "errorCode", "fields"}]``.
     """
     status = response.status_code
+    if status == 304:  # noqa: PLR2004
+        msg = (
+            "Salesforce answered 304 Not Modified to a request that was not conditional: a "
+            "proxy or cache between the tap and Salesforce answers for it; bypass it."
+        )
+        return SalesforceAPIError(msg, status=status, error_code="NOT_MODIFIED")
     error_code = ""
     message = ""
     try:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 DEFAULT_LOGIN_URL: Final = "https://login.salesforce.com"
 AUTH_FLOWS: Final = ("refresh_token", "jwt_bearer", "client_credentials")
 DEFAULT_AUTH_FLOW: Final = "refresh_token"
-DEFAULT_API_VERSION: Final = "62.0"
+# Winter '27; older versions keep working for years, so configs that pin one stay valid.
+DEFAULT_API_VERSION: Final = "68.0"
 DEFAULT_INDEX_FIELD: Final = "Id"
 API_TYPES: Final = ("rest", "bulk", "auto")
 DEFAULT_API_TYPE: Final = "rest"
@@ -92,7 +93,7 @@ SETTINGS: Final[dict[str, Any]] = th.PropertiesList(
         "api_version",
         th.StringType,
         default=DEFAULT_API_VERSION,
-        description="Salesforce REST API version, e.g. 62.0.",
+        description="Salesforce REST API version, e.g. 68.0.",
     ),
     th.Property(
         "index_field",

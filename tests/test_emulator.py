@@ -141,7 +141,7 @@ def test_versions_list_needs_no_auth(emu: Emulator, http: requests.Session) -> N
     assert "Sforce-Limit-Info" not in answer.headers
     versions = answer.json()
     assert versions[0] == {"label": "Summer '14", "url": "/services/data/v31.0", "version": "31.0"}
-    assert versions[-1] == {"label": "Spring '26", "url": "/services/data/v66.0", "version": "66.0"}
+    assert versions[-1] == {"label": "Winter '27", "url": "/services/data/v68.0", "version": "68.0"}
     assert answer.headers["Content-Length"] == str(len(answer.content))
 
 
@@ -167,7 +167,7 @@ def test_rest_needs_a_valid_token(
     assert answer.headers["Sforce-Limit-Info"].startswith("api-usage=")
 
 
-@pytest.mark.parametrize("version", ["v30.0", "v67.0", "v62.5", "62.0", "vx"])
+@pytest.mark.parametrize("version", ["v30.0", "v69.0", "v62.5", "62.0", "vx"])
 def test_unknown_versions_are_not_found(
     emu: Emulator, http: requests.Session, auth: dict[str, str], version: str
 ) -> None:
@@ -179,7 +179,7 @@ def test_unknown_versions_are_not_found(
     }
 
 
-@pytest.mark.parametrize("version", ["31.0", "48.0", "66.0"])
+@pytest.mark.parametrize("version", ["31.0", "48.0", "68.0"])
 def test_every_version_in_range_works(
     emu: Emulator, http: requests.Session, auth: dict[str, str], version: str
 ) -> None:

@@ -70,7 +70,8 @@ class AdminClient:
         """Change run-time settings: ``fail``, ``latency_ms``, ``api_limit``, ``api_usage``,
         ``rotate_refresh_tokens``, ``jwt_public_key_pem``, ``expire_all_tokens``,
         ``bulk_polls_to_complete``, ``bulk_chunk_rows``, ``bulk_sorted_max_rows``,
-        ``bulk_refusal``, ``clock_offset_seconds``. Returns the resulting config.
+        ``bulk_refusal``, ``clock_offset_seconds``, ``cursors_per_user``, ``cursor_idle_seconds``.
+        Returns the resulting config.
         """
         answer: dict[str, Any] = self._admin("POST", "config", changes)
         return answer
@@ -79,6 +80,11 @@ class AdminClient:
         """The current config and counters."""
         answer: dict[str, Any] = self._admin("GET", "config")
         return answer
+
+    def expire_cursors(self) -> int:
+        """Expire every open query cursor now, as idle time would; returns how many."""
+        answer: dict[str, int] = self._admin("POST", "expire-cursors", {})
+        return answer["expired"]
 
     def touch(
         self, count: int = 1, ids: list[str] | None = None, age_seconds: float | None = None

@@ -13,7 +13,8 @@ from typing import Any, Final
 
 from tests.emulator.ids import make_id
 
-API_VERSIONS: Final = tuple(f"{v}.0" for v in range(31, 67))
+# Summer '14 (31.0) to Winter '27 (68.0).
+API_VERSIONS: Final = tuple(f"{v}.0" for v in range(31, 69))
 DEFAULT_VERSION: Final = "62.0"
 # Describe metadata was last changed at this time (the answer's Last-Modified header).
 DESCRIBE_LAST_MODIFIED: Final = "Mon, 03 Mar 2025 09:30:00 GMT"

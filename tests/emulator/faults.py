@@ -19,12 +19,16 @@ Grammar: comma-separated items, each one of
 - ``login429:K[:S]``: every K-th token request answers 429 (``Retry-After: S`` when given);
 - ``loginhang:K``: every K-th token request is read and never answered (until the client
   hangs up or the emulator stops);
-- ``logindrop:K``: every K-th token request gets its connection closed without an answer.
+- ``logindrop:K``: every K-th token request gets its connection closed without an answer;
+- ``locator:K``: every K-th ``nextRecordsUrl`` call finds its cursor expired (400
+  ``INVALID_QUERY_LOCATOR``, the cursor is gone), as an idle or evicted cursor does;
+- ``304:K``: every K-th REST call answers ``304 Not Modified`` with no body, conditional or
+  not (a cache in front of the org that answers requests it should not).
 
 Counting is deterministic: REST calls are numbered 1, 2, 3... in arrival order (the
-versions list, OAuth and the admin API are not counted), query pages, job creations and
-token requests (``POST /services/oauth2/token``) likewise; a call is hit when its number is
-a multiple of K. Setting a new spec restarts the counters.
+versions list, OAuth and the admin API are not counted), query pages, ``nextRecordsUrl``
+calls, job creations and token requests (``POST /services/oauth2/token``) likewise; a call
+is hit when its number is a multiple of K. Setting a new spec restarts the counters.
 """
 
 from __future__ import annotations
@@ -52,6 +56,8 @@ class Faults:
     login_too_many_retry_after: int | None = None
     login_hang: int | None = None
     login_drop: int | None = None
+    locator: int | None = None
+    not_modified: int | None = None
 
     def login_fault(self, token_request: int) -> str | None:
         """The fault token request number ``token_request`` meets: 503, 429, hang, drop."""
@@ -79,6 +85,8 @@ _ONE_NUMBER = {
     "login503": "login_unavailable",
     "loginhang": "login_hang",
     "logindrop": "login_drop",
+    "locator": "locator",
+    "304": "not_modified",
 }
 _WITH_RETRY_AFTER = {"503": "unavailable", "429": "too_many", "login429": "login_too_many"}
 

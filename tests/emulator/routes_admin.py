@@ -39,6 +39,8 @@ class AdminRoutes(OrgState):
             "bulk_sorted_max_rows",
             "bulk_refusal",
             "clock_offset_seconds",
+            "cursors_per_user",
+            "cursor_idle_seconds",
         }
         unknown = set(changes) - known
         if unknown:
@@ -51,6 +53,7 @@ class AdminRoutes(OrgState):
                 self.query_pages = 0
                 self.bulk_creates = 0
                 self.token_requests = 0
+                self.query_more_calls = 0
             if "latency_ms" in changes:
                 self.latency_ms = float(changes["latency_ms"])
             if "api_limit" in changes:
@@ -61,6 +64,7 @@ class AdminRoutes(OrgState):
             self._configure_bulk(changes)
             if "clock_offset_seconds" in changes:
                 self.clock_offset = float(changes["clock_offset_seconds"])
+            self._configure_cursors(changes)
             return self.config()
 
     def _configure_tokens(self, changes: dict[str, Any]) -> None:
@@ -90,6 +94,12 @@ class AdminRoutes(OrgState):
                 raise ValueError(msg)
             jobs.refusal = refusal
 
+    def _configure_cursors(self, changes: dict[str, Any]) -> None:
+        if "cursors_per_user" in changes:
+            self.cursors_per_user = max(1, int(changes["cursors_per_user"]))
+        if "cursor_idle_seconds" in changes:
+            self.cursor_idle_seconds = max(0.0, float(changes["cursor_idle_seconds"]))
+
     def config(self) -> dict[str, Any]:
         """The current admin-visible configuration and counters."""
         return {
@@ -107,6 +117,9 @@ class AdminRoutes(OrgState):
             "clock_offset_seconds": self.clock_offset,
             "bulk_creates": self.bulk_creates,
             "bulk_jobs": len(self.bulk.jobs),
+            "cursors_per_user": self.cursors_per_user,
+            "cursor_idle_seconds": self.cursor_idle_seconds,
+            "open_cursors": len(self.cursors),
             "accounts": self.data.count,
             "seed": self.seed,
             "rest_calls": self.rest_calls,
@@ -143,9 +156,8 @@ class AdminRoutes(OrgState):
         if name == "reset-log" and request.method == "POST":
             self.log.clear()
             return Response(200, b"{}", kind="admin")
-        if name == "reset" and request.method == "POST":
-            self.reset()
-            return Response(200, b"{}", kind="admin")
+        if name in {"reset", "expire-cursors"} and request.method == "POST":
+            return self._admin_action(name)
         if name == "config":
             if request.method == "GET":
                 return Response(200, json_bytes(self.config()), kind="admin")
@@ -164,6 +176,15 @@ class AdminRoutes(OrgState):
             json_bytes({"error": f"unknown admin call {request.method} {request.path}"}),
             kind="admin",
         )
+
+    def _admin_action(self, name: str) -> Response:
+        if name == "reset":
+            self.reset()
+            return Response(200, b"{}", kind="admin")
+        with self.lock:
+            expired = len(self.cursors)
+            self.cursors.clear()
+        return Response(200, json_bytes({"expired": expired}), kind="admin")
 
     def _admin_change(self, name: str, payload: dict[str, Any]) -> Response:
         data = self.data

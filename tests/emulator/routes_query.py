@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any, Final
 
 from tests.emulator import engine
@@ -12,7 +13,7 @@ from tests.emulator.data import (
 )
 from tests.emulator.ids import make_id, to18
 from tests.emulator.soql import SoqlError, parse
-from tests.emulator.state import MAX_CURSORS, Cursor, OrgState
+from tests.emulator.state import Cursor, OrgState
 from tests.emulator.wire import (
     NOT_FOUND,
     Request,
@@ -59,7 +60,7 @@ class QueryRoutes(OrgState):
                 locator = make_id("01g", 90_000 + self.cursor_counter)
                 cursor.locator = locator
                 self.cursors[locator] = cursor
-                while len(self.cursors) > MAX_CURSORS:
+                while len(self.cursors) > self.cursors_per_user:
                     self.cursors.popitem(last=False)
         return self._page(cursor, locator, 0, log)
 
@@ -68,7 +69,17 @@ class QueryRoutes(OrgState):
         del request
         match = _LOCATOR_RE.fullmatch(token)
         with self.lock:
+            self.query_more_calls += 1
+            every = self.faults.locator
+            faulted = every is not None and self.query_more_calls % every == 0
             cursor = self.cursors.get(match.group(1)) if match else None
+            if match is not None and cursor is not None:
+                now = time.monotonic()
+                if faulted or now - cursor.used_at >= self.cursor_idle_seconds:
+                    del self.cursors[match.group(1)]
+                    cursor = None
+                else:
+                    cursor.used_at = now
         if match is None or cursor is None:
             return error(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
         offset = int(match.group(2))

@@ -82,20 +82,9 @@ class Org(OAuthRoutes, MetadataRoutes, QueryRoutes, BulkRoutes, AdminRoutes):
         delay = faults.slow_for(number)
         if delay:
             time.sleep(delay / 1000)
-        if faults.unavailable and number % faults.unavailable == 0:
-            response = error(
-                503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; please retry later."
-            )
-            if faults.unavailable_retry_after:
-                response.headers.append(("Retry-After", str(faults.unavailable_retry_after)))
-            return response
-        if faults.too_many and number % faults.too_many == 0:
-            response = error(
-                429, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."
-            )
-            if faults.too_many_retry_after:
-                response.headers.append(("Retry-After", str(faults.too_many_retry_after)))
-            return response
+        faulted = self._fault_answer(number, faults)
+        if faulted is not None:
+            return faulted
         token = bearer(request)
         if token is None or not self.tokens.use(token, faults.expire):
             return invalid_session()
@@ -111,6 +100,27 @@ class Org(OAuthRoutes, MetadataRoutes, QueryRoutes, BulkRoutes, AdminRoutes):
         if rest and rest[-1] == "":
             rest = rest[:-1]
         return self.route(request, version, rest)
+
+    @staticmethod
+    def _fault_answer(number: int, faults: Faults) -> Response | None:
+        """The answer of REST call ``number`` when the fail spec hits it, else None."""
+        if faults.not_modified and number % faults.not_modified == 0:
+            return Response(304, b"", None)
+        if faults.unavailable and number % faults.unavailable == 0:
+            response = error(
+                503, "SERVER_UNAVAILABLE", "Server temporarily unavailable; please retry later."
+            )
+            if faults.unavailable_retry_after:
+                response.headers.append(("Retry-After", str(faults.unavailable_retry_after)))
+            return response
+        if faults.too_many and number % faults.too_many == 0:
+            response = error(
+                429, "REQUEST_LIMIT_EXCEEDED", "ConcurrentPerOrgLongTxn Limit exceeded."
+            )
+            if faults.too_many_retry_after:
+                response.headers.append(("Retry-After", str(faults.too_many_retry_after)))
+            return response
+        return None
 
     def route(self, request: Request, version: str, rest: list[str]) -> Response:  # noqa: C901, PLR0911, PLR0912
         """Route a REST call below ``/services/data/vNN.N``."""

@@ -27,7 +27,11 @@ if TYPE_CHECKING:
         Response,
     )
 
-MAX_CURSORS: Final = 32
+# Salesforce keeps about 10 query cursors open per user, dropping the oldest, and closes one
+# left idle about 15 minutes (exact limits unverified). The emulated org has one API user.
+CURSORS_PER_USER: Final = 10
+CURSOR_IDLE_SECONDS: Final = 900.0
+MAX_RENDERERS: Final = 32
 MAX_LOG_ENTRIES: Final = 100_000
 DEFAULT_API_LIMIT: Final = 1_000_000
 _REDACTED_PARAMS: Final = frozenset(
@@ -58,6 +62,7 @@ class Cursor:
     version: str
     resource: str
     locator: str | None = None
+    used_at: float = field(default_factory=time.monotonic)
     prefetch: tuple[int, Future[bytes]] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -136,6 +141,9 @@ class OrgState:
         self.token_requests = 0
         self.cursors: OrderedDict[str, Cursor] = OrderedDict()
         self.cursor_counter = 0
+        self.cursors_per_user = CURSORS_PER_USER
+        self.cursor_idle_seconds = CURSOR_IDLE_SECONDS
+        self.query_more_calls = 0
         self.bulk = bulk.BulkJobs(seed=self.seed)
         self.clock_offset = 0.0
         self._renderers.clear()
@@ -185,6 +193,6 @@ class OrgState:
                 return found
             created = Renderer(self.data, fields, version, "json" if fmt == "json" else "csv")
             self._renderers[key] = created
-            while len(self._renderers) > MAX_CURSORS:
+            while len(self._renderers) > MAX_RENDERERS:
                 self._renderers.popitem(last=False)
             return created
