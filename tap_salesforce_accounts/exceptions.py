@@ -19,6 +19,7 @@ never contain a secret.
     ├── StoreError                          exit 1   store_error: the hook's status store
     └── SalesforceAPIError                  exit 10  api_error: any other refusal
         ├── InvalidQueryError               exit 10  invalid_query: INVALID_FIELD, ...
+        ├── QueryLocatorError               exit 10  query_locator_expired: a cursor expired
         ├── SessionExpiredError             exit 10  session_expired: 401 INVALID_SESSION_ID
         ├── BulkJobFailedError              exit 10  bulk_job_failed: a Bulk API 2.0 job
         ├── ApiLimitError                   exit 8   api_limit: daily API requests spent
@@ -130,6 +131,12 @@ class InvalidQueryError(SalesforceAPIError):
     code = "invalid_query"
 
 
+class QueryLocatorError(SalesforceAPIError):
+    """400 ``INVALID_QUERY_LOCATOR``: a query cursor expired (idle, or evicted by newer ones)."""
+
+    code = "query_locator_expired"
+
+
 class SessionExpiredError(SalesforceAPIError):
     """401 ``INVALID_SESSION_ID``: the access token expired or was revoked."""
 
@@ -228,6 +235,7 @@ _BY_ERROR_CODE: dict[str, type[SalesforceAPIError]] = {
     "MALFORMED_QUERY": InvalidQueryError,
     "INVALID_QUERY_FILTER_OPERATOR": InvalidQueryError,
     "INVALID_TYPE": InvalidQueryError,
+    "INVALID_QUERY_LOCATOR": QueryLocatorError,
     "QUERY_TIMEOUT": UnavailableError,
     "SERVER_UNAVAILABLE": UnavailableError,
 }

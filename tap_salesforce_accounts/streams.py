@@ -16,7 +16,7 @@ from singer_sdk.singerlib import Metadata, MetadataMapping, RecordMessage, Schem
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
-from tap_salesforce_accounts import bulk, ids, rest_pages, schema, soql
+from tap_salesforce_accounts import bulk, ids, rest_pages, resume, schema, soql
 from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
     AccountNotFoundError,
@@ -149,6 +149,15 @@ class AccountStream(Stream):
                 "API 2.0 job failed: deselect fields in the catalog."
             )
             raise SalesforceAPIError(msg, error_code="URI_TOO_LONG")
+        yield from self._rest_records(fields, where, order_by)
+
+    def _rest_records(
+        self, fields: Sequence[str], where: str | None, order_by: Sequence[str]
+    ) -> Iterator[Any]:
+        def statement(extra: str | None) -> str:
+            condition = soql.and_(where or "", extra) if extra else where
+            return soql.select(fields, where=condition, order_by=order_by)
+
         convert: Callable[[Any], Any] = schema.make_record_converter(self.description, fields)
         decoder: Callable[[bytes], Any] = decode_json
         if self._writes_unmapped():
@@ -156,11 +165,11 @@ class AccountStream(Stream):
             if reader is not None:
                 # Only the writer reads these records: text stays as Salesforce sent it.
                 decoder, convert = rest_pages.decode_answer, reader
-        for page in self._query_pages(statement, decoder=decoder):
-            # Popping frees each record once written: a page is ~10 MB of objects.
-            page.reverse()
-            while page:
-                yield convert(page.pop())
+
+        def pages(query: str) -> Iterator[list[Any]]:
+            return self._query_pages(query, decoder=decoder)
+
+        return resume.records(pages, statement, convert)
 
     def _since_clause(self, context: Context | None) -> str | None:
         start = self.get_starting_replication_key_value(context)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tests.conftest import raw_query, run_tap, tap_config
+import pytest
+
+from tests.conftest import raw_query, records, run_tap, tap_config
+from tests.emulator import Emulator
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from tests.emulator import Emulator
 
 
 def rest_paths(emulator: Emulator) -> list[str]:
@@ -41,3 +42,25 @@ def test_a_304_to_a_request_that_was_not_conditional_is_an_error(
     assert last.startswith("tap-salesforce-accounts: error: ")
     assert "304 Not Modified to a request that was not conditional" in last
     assert '"RECORD"' not in result.stdout
+
+
+@pytest.mark.parametrize("fail", ["locator:1", "locator:2"])
+def test_a_full_extraction_under_cursor_expiry_delivers_every_account_once(
+    tmp_path: Path, fail: str
+) -> None:
+    with Emulator(accounts=5_000, seed=11, fail=fail) as emulator:
+        config = tap_config(emulator.url, tmp_path / "cache")
+        result = run_tap(config, tmp_path=tmp_path)
+        assert result.returncode == 0, result.stderr
+        got = [(r["SystemModstamp"], r["Id"]) for r in records(result.stdout)]
+        expired = [
+            r for r in emulator.requests() if r["kind"] == "query_more" and r["status"] == 400
+        ]
+        emulator.configure(fail="")
+        expected = {r["Id"] for r in raw_query(emulator.url, "SELECT Id FROM Account")}
+    assert len(expected) > 4_000
+    assert len(got) == len(expected)
+    assert {record_id for _, record_id in got} == expected
+    assert got == sorted(got)
+    assert expired
+    assert result.stderr.count("INVALID_QUERY_LOCATOR") == len(expired)
