@@ -389,10 +389,20 @@ class SalesforceClient:
                 self._describe = self._load_describe()
             return self._describe
 
-    def _load_describe(self) -> dict[str, Any]:
+    def refresh_describe(self) -> dict[str, Any]:
+        """Describe again without ``If-Modified-Since``; the answer replaces the cached one.
+
+        A permission change can hide a field without moving the describe's Last-Modified,
+        so a revalidated cache (304) can still list a field the user cannot read.
+        """
+        with self._describe_lock:
+            self._describe = self._load_describe(revalidate=False)
+            return self._describe
+
+    def _load_describe(self, *, revalidate: bool = True) -> dict[str, Any]:
         path = self.data_path("sobjects/Account/describe")
         cache = self._describe_cache_file()
-        cached = describe_cache.read(cache) if cache is not None else None
+        cached = describe_cache.read(cache) if cache is not None and revalidate else None
         if cache is not None and cached is not None:
             age = time.time() - cached.modified
             if age < self.settings.describe_cache_max_age:

@@ -304,6 +304,36 @@ def ge(field: str, value: str | bool | float | Decimal | date | None) -> str:  #
     return _compare(field, ">=", value)
 
 
+def gt(field: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
+    """``field > value``, the value quoted."""
+    return _compare(field, ">", value)
+
+
+def _combine(operator: str, parts: Sequence[str]) -> str:
+    kept = [part for part in parts if part]
+    if not kept:
+        msg = f"{operator} needs at least one condition."
+        raise ValueError(msg)
+    if len(kept) == 1:
+        return kept[0]
+    # SOQL refuses AND and OR mixed without parentheses; a combination wraps itself.
+    return "(" + f" {operator} ".join(kept) + ")"
+
+
+def and_(*parts: str) -> str:
+    """Join conditions with AND, parenthesized so it nests safely; empty parts are skipped.
+
+    >>> and_(eq("IsDeleted", False), or_(eq("Name", "a"), eq("Name", "b")))
+    "(IsDeleted = false AND (Name = 'a' OR Name = 'b'))"
+    """
+    return _combine("AND", parts)
+
+
+def or_(*parts: str) -> str:
+    """Join conditions with OR, parenthesized so it nests safely; empty parts are skipped."""
+    return _combine("OR", parts)
+
+
 def split_fields(
     fields: Sequence[str],
     *,

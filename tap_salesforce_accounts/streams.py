@@ -23,6 +23,7 @@ from tap_salesforce_accounts.exceptions import (
     BulkJobFailedError,
     ConfigError,
     InvalidLookupValueError,
+    InvalidQueryError,
     MultipleAccountsError,
     SalesforceAPIError,
 )
@@ -123,8 +124,20 @@ class AccountStream(Stream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Every Account changed since the bookmark (or ``start_date``), oldest first."""
-        fields = self.selected_fields()
         where = self._since_clause(context)
+        fields = self.selected_fields()
+        records = self._records(fields, where)
+        try:
+            # A field the user cannot read fails the query (or the Bulk job) before any record.
+            first = next(records, None)
+        except InvalidQueryError as exc:
+            records = self._records(self._readable_after_refresh(exc, fields), where)
+            first = next(records, None)
+        if first is not None:
+            yield first
+            yield from records
+
+    def _records(self, fields: Sequence[str], where: str | None) -> Iterator[dict[str, Any]]:
         order_by = (REPLICATION_KEY, "Id")
         if self._use_bulk(where):
             records = self._bulk_records(fields, where)
@@ -320,11 +333,22 @@ class AccountStream(Stream):
         if value == "":
             msg = f"the lookup value is empty: give the {field.name} of one Account."
             raise InvalidLookupValueError(msg)
-        fields = self.selected_fields()
         if field.name == "Id":
             value = ids.normalize_account_id(value)
         else:
             soql.quote(value)  # refuses values Salesforce cannot compare (over 4,000 characters)
+        fields = self.selected_fields()
+        try:
+            record = self._read_one(field, value, fields)
+        except InvalidQueryError as exc:
+            fields = self._readable_after_refresh(exc, fields)
+            field = schema.check_index_field(self.description, index_field)
+            record = self._read_one(field, value, fields)
+        return self._record_converter(fields)(_project(record, fields))
+
+    def _read_one(
+        self, field: schema.FieldInfo, value: str, fields: Sequence[str]
+    ) -> dict[str, Any]:
         if self.include_deleted:
             # Deleted Accounts are reachable only through queryAll.
             record = self._lookup_by_query(field.name, value, fields)
@@ -335,7 +359,28 @@ class AccountStream(Stream):
             record = self._lookup_by_path(f"sobjects/Account/{field.name}/{segment}", value, fields)
         else:
             record = self._lookup_by_query(field.name, value, fields)
-        return self._record_converter(fields)(_project(record, fields))
+        return record
+
+    def _readable_after_refresh(self, error: InvalidQueryError, fields: Sequence[str]) -> list[str]:
+        """After ``INVALID_FIELD``: describe afresh; the selected fields the user can still read.
+
+        Raises:
+            InvalidQueryError: ``error`` again, when every selected field is still readable.
+        """
+        if error.error_code != "INVALID_FIELD":
+            raise error
+        self.description = schema.ObjectDescription.from_describe(self.client.refresh_describe())
+        self._queryable = frozenset(schema.queryable_fields(self.description))
+        self._converter = None
+        gone = [name for name in fields if name not in self._queryable]
+        if not gone:
+            raise error
+        self.logger.warning(
+            "The user can no longer read %s (field-level security changed): reading the other "
+            "fields; run discovery again to update the catalog.",
+            ", ".join(gone),
+        )
+        return [name for name in fields if name in self._queryable]
 
     def _lookup_by_path(self, resource: str, value: str, fields: Sequence[str]) -> dict[str, Any]:
         path = self.client.data_path(resource)

@@ -106,3 +106,41 @@ def test_expire_cursors_and_the_locator_fault(emu: Emulator, http: requests.Sess
     assert page.status_code == 200
     assert_expired(get(http, emu, page.json()["nextRecordsUrl"]))
     assert emu.config()["open_cursors"] == 0
+
+
+# ----------------------------------------------------------------------------- field security
+def test_a_hidden_field_is_gone_everywhere_but_the_describe_date_stays(
+    emu: Emulator, http: requests.Session
+) -> None:
+    before = get(http, emu, f"{V}/sobjects/Account/describe")
+    assert "Discount__c" in {f["name"] for f in before.json()["fields"]}
+    assert emu.hide_fields("discount__c") == ["Discount__c"]
+
+    revalidated = get(
+        http,
+        emu,
+        f"{V}/sobjects/Account/describe",
+        headers={"If-Modified-Since": before.headers["Last-Modified"]},
+    )
+    assert revalidated.status_code == 304
+    after = get(http, emu, f"{V}/sobjects/Account/describe")
+    assert after.headers["Last-Modified"] == before.headers["Last-Modified"]
+    names = [f["name"] for f in after.json()["fields"]]
+    assert "Discount__c" not in names
+    assert len(names) == len(before.json()["fields"]) - 1
+
+    refused = get(http, emu, f"{V}/query", params={"q": "SELECT Id, Discount__c FROM Account"})
+    assert refused.status_code == 400
+    assert error_of(refused)["errorCode"] == "INVALID_FIELD"
+    assert "No such column 'Discount__c'" in error_of(refused)["message"]
+    record_id = get(http, emu, f"{V}/query", params={"q": "SELECT Id FROM Account"}).json()[
+        "records"
+    ][0]["Id"]
+    with_fields = get(http, emu, f"{V}/sobjects/Account/{record_id}?fields=Id,Discount__c")
+    assert error_of(with_fields)["errorCode"] == "INVALID_FIELD"
+    whole = get(http, emu, f"{V}/sobjects/Account/{record_id}").json()
+    assert "Discount__c" not in whole
+    assert "Seats__c" in whole
+
+    assert emu.hide_fields() == []
+    assert get(http, emu, f"{V}/query", params={"q": "SELECT Discount__c FROM Account"}).ok

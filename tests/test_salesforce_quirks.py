@@ -3,12 +3,13 @@ numeric index fields and describes that went stale."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.conftest import raw_query, records, run_tap, tap_config
 from tests.emulator import Emulator
+from tests.helpers import raw_query, records, run_tap, tap_config
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,3 +65,65 @@ def test_a_full_extraction_under_cursor_expiry_delivers_every_account_once(
     assert got == sorted(got)
     assert expired
     assert result.stderr.count("INVALID_QUERY_LOCATOR") == len(expired)
+
+
+# ----------------------------------------------------------------------------- stale describe
+def describes(emulator: Emulator) -> list[tuple[int, bool]]:
+    return [
+        (r["status"], bool(r["if_modified_since"]))
+        for r in emulator.requests()
+        if r["kind"] == "describe"
+    ]
+
+
+def test_a_field_hidden_behind_a_304_describe_is_left_out_with_a_warning(
+    fresh_emulator: Emulator, tmp_path: Path
+) -> None:
+    config = tap_config(fresh_emulator.url, tmp_path / "cache", describe_cache_max_age_seconds=0)
+    discovered = run_tap(config, "--discover", tmp_path=tmp_path)
+    catalog = json.loads(discovered.stdout)  # selects Discount__c, as every field
+    fresh_emulator.hide_fields("Discount__c")
+    fresh_emulator.reset_log()
+
+    result = run_tap(config, tmp_path=tmp_path, catalog=catalog)
+    assert result.returncode == 0, result.stderr
+    assert describes(fresh_emulator) == [(304, True), (200, False)]
+    got = records(result.stdout)
+    live = raw_query(fresh_emulator.url, "SELECT Id FROM Account")
+    assert {r["Id"] for r in got} == {r["Id"] for r in live}
+    assert len(got) == len(live)
+    assert all("Discount__c" not in r and "Seats__c" in r for r in got)
+    (warning,) = [line for line in result.stderr.splitlines() if "Discount__c" in line]
+    assert "no longer read" in warning
+
+    fresh_emulator.reset_log()  # the cache now holds the fresh describe
+    again = run_tap(config, tmp_path=tmp_path, catalog=catalog)
+    assert again.returncode == 0, again.stderr
+    assert describes(fresh_emulator) == [(304, True)]
+    assert "Discount__c" not in again.stderr
+
+
+def test_a_lookup_goes_on_without_a_field_hidden_behind_a_304(
+    fresh_emulator: Emulator, tmp_path: Path
+) -> None:
+    config = tap_config(
+        fresh_emulator.url,
+        tmp_path / "cache",
+        describe_cache_max_age_seconds=0,
+        index_field="Tax_Number__c",
+    )
+    assert run_tap(config, "--discover", tmp_path=tmp_path).returncode == 0
+    sample = raw_query(fresh_emulator.url, "SELECT Id, Tax_Number__c FROM Account LIMIT 1")[0]
+    fresh_emulator.hide_fields("Discount__c")
+
+    result = run_tap(config, "--account-id", sample["Tax_Number__c"], tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (record,) = records(result.stdout)
+    assert record["Id"] == sample["Id"]
+    assert "Discount__c" not in record
+    assert "Discount__c" in result.stderr
+
+    fresh_emulator.hide_fields("Tax_Number__c")
+    hidden_index = run_tap(config, "--account-id", sample["Tax_Number__c"], tmp_path=tmp_path)
+    assert hidden_index.returncode == 7, hidden_index.stderr
+    assert "Tax_Number__c" in hidden_index.stderr.strip().splitlines()[-1]

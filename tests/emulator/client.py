@@ -86,6 +86,14 @@ class AdminClient:
         answer: dict[str, int] = self._admin("POST", "expire-cursors", {})
         return answer["expired"]
 
+    def hide_fields(self, *names: str) -> list[str]:
+        """Take the user's read access to these fields (none: give every field back).
+
+        The describe's Last-Modified does not move, as with a real permission change.
+        """
+        answer: dict[str, list[str]] = self._admin("POST", "field-security", {"hidden": names})
+        return answer["hidden"]
+
     def touch(
         self, count: int = 1, ids: list[str] | None = None, age_seconds: float | None = None
     ) -> dict[str, Any]:

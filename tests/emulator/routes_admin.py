@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from tests.emulator import bulk
+from tests.emulator.data import FIELDS_BY_LOWER
 from tests.emulator.faults import parse_fail_spec
 from tests.emulator.render import format_datetime
 from tests.emulator.state import DEFAULT_API_LIMIT, OrgState
@@ -166,7 +167,7 @@ class AdminRoutes(OrgState):
                     return Response(200, json_bytes(self.configure(payload)), kind="admin")
                 except (ValueError, TypeError) as exc:
                     return _admin_error(str(exc))
-        if name in {"touch", "delete", "insert"} and request.method == "POST":
+        if name in {"touch", "delete", "insert", "field-security"} and request.method == "POST":
             try:
                 return self._admin_change(name, payload)
             except (ValueError, TypeError) as exc:
@@ -186,7 +187,26 @@ class AdminRoutes(OrgState):
             self.cursors.clear()
         return Response(200, json_bytes({"expired": expired}), kind="admin")
 
+    def _field_security(self, payload: dict[str, Any]) -> Response:
+        """Hide fields from the integration user, as a permission change does.
+
+        The describe's Last-Modified stays put: a client revalidating its cached describe
+        hears 304 and still believes in the hidden fields.
+        """
+        hidden: set[str] = set()
+        for name in payload.get("hidden") or []:
+            info = FIELDS_BY_LOWER.get(str(name).lower())
+            if info is None or info.name in {"Id", "SystemModstamp"}:
+                msg = f"cannot hide field: {name}"
+                raise ValueError(msg)
+            hidden.add(info.name)
+        with self.lock:
+            self.hidden_fields = frozenset(hidden)
+        return Response(200, json_bytes({"hidden": sorted(hidden)}), kind="admin")
+
     def _admin_change(self, name: str, payload: dict[str, Any]) -> Response:
+        if name == "field-security":
+            return self._field_security(payload)
         data = self.data
         stamp_at = None
         if payload.get("age_seconds") is not None:

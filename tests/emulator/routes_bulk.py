@@ -44,7 +44,7 @@ class BulkRoutes(OrgState):
             return response
         try:
             self.bulk.check_access()
-            parsed = parse(soql)
+            parsed = parse(soql, hidden=self.hidden_fields)
             log["literals"] = parsed.literals
             bulk.check_bulk_query(parsed)
         except SoqlError as exc:

@@ -7,10 +7,7 @@ import time
 from typing import Any, Final
 
 from tests.emulator import engine
-from tests.emulator.data import (
-    ALL_FIELD_NAMES,
-    FIELDS_BY_LOWER,
-)
+from tests.emulator.data import FIELDS_BY_LOWER
 from tests.emulator.ids import make_id, to18
 from tests.emulator.soql import SoqlError, parse
 from tests.emulator.state import Cursor, OrgState
@@ -39,7 +36,7 @@ class QueryRoutes(OrgState):
             response.log = log
             return response
         try:
-            parsed = parse(soql)
+            parsed = parse(soql, hidden=self.hidden_fields)
         except SoqlError as exc:
             response = error(400, exc.error_code, exc.message)
             response.log = log
@@ -125,21 +122,22 @@ class QueryRoutes(OrgState):
     # ------------------------------------------------------------------ records
     def _fields_param(self, request: Request) -> tuple[str, ...] | Response:
         raw = request.params.get("fields")
+        readable = self.readable_fields()
         if not raw:
-            return ALL_FIELD_NAMES
+            return readable
         names: list[str] = []
         for part in raw.split(","):
             name = part.strip()
             if not name:
                 continue
             info = FIELDS_BY_LOWER.get(name.lower())
-            if info is None:
+            if info is None or info.name in self.hidden_fields:
                 return error(
                     400, "INVALID_FIELD", f"No such column '{name}' on sobject of type Account"
                 )
             if info.name not in names:
                 names.append(info.name)
-        return tuple(names) or ALL_FIELD_NAMES
+        return tuple(names) or readable
 
     def _record_response(self, request: Request, version: str, index: int) -> Response:
         fields = self._fields_param(request)
@@ -179,7 +177,11 @@ class QueryRoutes(OrgState):
             if self.data.value(index, blob.name) is None:
                 return error(404, "NOT_FOUND", NOT_FOUND)
             return Response(200, _logo_png(index), "image/png", kind="other")
-        if info is None or not (info.external_id or info.name == "Id"):
+        if (
+            info is None
+            or info.name in self.hidden_fields
+            or not (info.external_id or info.name == "Id")
+        ):
             return error(
                 404,
                 "NOT_FOUND",

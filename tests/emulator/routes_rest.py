@@ -107,8 +107,12 @@ class MetadataRoutes(OrgState):
                     return Response(304, b"", None, headers)
             except (TypeError, ValueError):
                 pass
-        key = (version, request.base_url)
+        # Field-level security changes the answer, not its Last-Modified date.
+        hidden = self.hidden_fields
+        key = (version, request.base_url, hidden)
         body = self._describe_cache.get(key)
         if body is None:
-            body = self._describe_cache[key] = json_bytes(describe(version, request.base_url))
+            full = describe(version, request.base_url)
+            full["fields"] = [f for f in full["fields"] if f["name"] not in hidden]
+            body = self._describe_cache[key] = json_bytes(full)
         return Response(200, body, headers=headers)

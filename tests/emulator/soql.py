@@ -424,8 +424,9 @@ def _merge_surrogate_pieces(pieces: list[tuple[str, str]]) -> list[tuple[str, st
 
 # ----------------------------------------------------------------------------- parser
 class _Parser:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, hidden: frozenset[str]) -> None:
         self.query = query
+        self.hidden = hidden
         self.tokens = tokenize(query)
         self.index = 0
         self.literals: list[str] = []
@@ -563,7 +564,7 @@ class _Parser:
                 "the appropriate names.",
             )
         info = FIELDS_BY_LOWER.get(token.text.lower())
-        if info is None:
+        if info is None or info.name in self.hidden:
             raise _error(
                 self.query, token.pos, "INVALID_FIELD", _NO_SUCH_COLUMN.format(name=token.text)
             )
@@ -831,11 +832,13 @@ def _expected_type(info: FieldInfo) -> str:
     return _NUMBER_TYPES.get(info.type, info.type)
 
 
-def parse(query: str) -> Query:
+def parse(query: str, *, hidden: frozenset[str] = frozenset()) -> Query:
     """Parse a SOQL query about Account.
 
     Args:
         query: the SOQL text.
+        hidden: fields the user cannot read (field-level security): to the query they do
+            not exist.
 
     Returns:
         The parsed query; ``literals`` holds every decoded string literal of the WHERE
@@ -850,7 +853,7 @@ def parse(query: str) -> Query:
     if not query.strip():
         msg = _located(query, 0, "unexpected token: '<EOF>'")
         raise SoqlError("MALFORMED_QUERY", msg)  # noqa: EM101
-    return _Parser(query).parse()
+    return _Parser(query, hidden).parse()
 
 
 # ----------------------------------------------------------------------------- evaluation

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from tests.emulator import bulk
 from tests.emulator.data import (
+    ALL_FIELD_NAMES,
     Dataset,
 )
 from tests.emulator.faults import Faults, parse_fail_spec
@@ -120,7 +121,7 @@ class OrgState:
         self.log_path = str(log_path) if log_path else None
         self.log: deque[dict[str, Any]] = deque(maxlen=MAX_LOG_ENTRIES)
         self._log_file_lock = threading.Lock()
-        self._describe_cache: dict[tuple[str, str], bytes] = {}
+        self._describe_cache: dict[tuple[str, str, frozenset[str]], bytes] = {}
         self._renderers: OrderedDict[tuple[tuple[str, ...], str, str], Renderer] = OrderedDict()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator-prefetch")
         self._reset_state(fail=fail, latency_ms=latency_ms, api_limit=api_limit)
@@ -144,6 +145,8 @@ class OrgState:
         self.cursors_per_user = CURSORS_PER_USER
         self.cursor_idle_seconds = CURSOR_IDLE_SECONDS
         self.query_more_calls = 0
+        # Fields the integration user lost read access to (field-level security).
+        self.hidden_fields: frozenset[str] = frozenset()
         self.bulk = bulk.BulkJobs(seed=self.seed)
         self.clock_offset = 0.0
         self._renderers.clear()
@@ -182,6 +185,11 @@ class OrgState:
     def limit_header(self) -> tuple[str, str]:
         """``Sforce-Limit-Info: api-usage=U/MAX``."""
         return ("Sforce-Limit-Info", f"api-usage={self.api_usage}/{self.api_limit}")
+
+    def readable_fields(self) -> tuple[str, ...]:
+        """Every field the user can read, in describe order."""
+        hidden = self.hidden_fields
+        return tuple(name for name in ALL_FIELD_NAMES if name not in hidden)
 
     def renderer(self, fields: tuple[str, ...], version: str, fmt: str) -> Renderer:
         """A cached renderer for a select list."""
