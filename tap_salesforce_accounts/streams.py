@@ -1,11 +1,10 @@
-"""The Account stream: REST query paging, incremental by SystemModstamp, one-record lookups."""
+"""The Account stream: REST query paging, incremental by SystemModstamp, Bulk API 2.0 jobs."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote as url_quote
 from urllib.parse import urlencode
 
 from singer_sdk import Stream
@@ -16,24 +15,22 @@ from singer_sdk.singerlib import Metadata, MetadataMapping, RecordMessage, Schem
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
-from tap_salesforce_accounts import bulk, ids, rest_pages, resume, schema, soql
+from tap_salesforce_accounts import bulk, rest_pages, resume, schema, soql
 from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
-    AccountNotFoundError,
     BulkJobFailedError,
     ConfigError,
-    InvalidLookupValueError,
     InvalidQueryError,
-    MultipleAccountsError,
     SalesforceAPIError,
 )
+from tap_salesforce_accounts.on_demand import OnDemandLookups
 from tap_salesforce_accounts.readahead import read_ahead
 from tap_salesforce_accounts.sdk_private import utc_now
 from tap_salesforce_accounts.settings import DEFAULT_API_TYPE, DEFAULT_BULK_THRESHOLD, read_number
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 
     from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
@@ -47,7 +44,7 @@ REPLICATION_KEY: Final = "SystemModstamp"
 PAGE_SIZE: Final = 2000
 
 
-class AccountStream(Stream):
+class AccountStream(OnDemandLookups, Stream):
     """Salesforce Accounts, incremental by ``SystemModstamp``.
 
     REST reads are ordered by ``SystemModstamp, Id``, so each STATE's bookmark can resume.
@@ -318,48 +315,7 @@ class AccountStream(Stream):
     def _fits_in_url(self, statement: str) -> bool:
         return len(urlencode({"q": statement})) - len("q=") <= self._url_budget()
 
-    # -- on-demand mode --------------------------------------------------------------------
-
-    def lookup(self, value: str, index_field: str = "Id") -> dict[str, Any]:
-        """The one Account whose ``index_field`` equals ``value``, in one round trip.
-
-        Raises:
-            AccountNotFoundError: no Account matches.
-            MultipleAccountsError: several Accounts match.
-            InvalidLookupValueError: the value is empty, too long or a malformed Id.
-            IndexFieldError: the field cannot identify one Account.
-        """
-        field = schema.check_index_field(self.description, index_field)
-        if value == "":
-            msg = f"the lookup value is empty: give the {field.name} of one Account."
-            raise InvalidLookupValueError(msg)
-        if field.name == "Id":
-            value = ids.normalize_account_id(value)
-        else:
-            soql.quote(value)  # refuses values Salesforce cannot compare (over 4,000 characters)
-        fields = self.selected_fields()
-        try:
-            record = self._read_one(field, value, fields)
-        except InvalidQueryError as exc:
-            fields = self._readable_after_refresh(exc, fields)
-            field = schema.check_index_field(self.description, index_field)
-            record = self._read_one(field, value, fields)
-        return self._record_converter(fields)(_project(record, fields))
-
-    def _read_one(
-        self, field: schema.FieldInfo, value: str, fields: Sequence[str]
-    ) -> dict[str, Any]:
-        if self.include_deleted:
-            # Deleted Accounts are reachable only through queryAll.
-            record = self._lookup_by_query(field.name, value, fields)
-        elif field.name == "Id":
-            record = self._lookup_by_path(f"sobjects/Account/{value}", value, fields)
-        elif field.external_id and _path_safe(value):
-            segment = url_quote(value, safe="")
-            record = self._lookup_by_path(f"sobjects/Account/{field.name}/{segment}", value, fields)
-        else:
-            record = self._lookup_by_query(field.name, value, fields)
-        return record
+    # -- fields the user lost ---------------------------------------------------------------
 
     def _readable_after_refresh(self, error: InvalidQueryError, fields: Sequence[str]) -> list[str]:
         """After ``INVALID_FIELD``: describe afresh; the selected fields the user can still read.
@@ -381,72 +337,6 @@ class AccountStream(Stream):
             ", ".join(gone),
         )
         return [name for name in fields if name in self._queryable]
-
-    def _lookup_by_path(self, resource: str, value: str, fields: Sequence[str]) -> dict[str, Any]:
-        path = self.client.data_path(resource)
-        params = None
-        if len(fields) < len(self.schema["properties"]):
-            params = {"fields": ",".join(fields)}
-            if len(self.client.url_for(path)) + len(urlencode(params)) > MAX_URL_LENGTH:
-                params = None  # read every field and keep the selected ones
-        response = self.client.get(path, params=params, ok=frozenset({200, 300, 404}))
-        if response.status_code == 404:  # noqa: PLR2004
-            raise AccountNotFoundError(_not_found(value))
-        body = decode_json(response.content)
-        if response.status_code == 300:  # noqa: PLR2004
-            count = len(body) if isinstance(body, list) else "several"
-            msg = f"{count} Accounts match {ids.shown(value)}: the index field must identify one."
-            raise MultipleAccountsError(msg)
-        return body  # type: ignore[no-any-return]
-
-    def _lookup_by_query(self, field: str, value: str, fields: Sequence[str]) -> dict[str, Any]:
-        statement = soql.select(fields, where=soql.eq(field, value), limit=2)
-        wide = not self._fits_in_url(statement)
-        if wide:
-            statement = soql.select(["Id"], where=soql.eq(field, value), limit=2)
-        records = self._first_page(statement)
-        if not records:
-            raise AccountNotFoundError(_not_found(value))
-        if len(records) > 1:
-            msg = (
-                f"several Accounts have {field} = {ids.shown(value)}: "
-                "the index field must identify one."
-            )
-            raise MultipleAccountsError(msg)
-        if wide:
-            return self._read_in_chunks(str(records[0]["Id"]), fields)
-        return records[0]
-
-    def _first_page(self, statement: str) -> list[dict[str, Any]]:
-        pages = self._query_pages(statement, ahead=False)
-        try:
-            return next(pages)
-        finally:
-            pages.close()
-
-    def _read_in_chunks(self, account_id: str, fields: Sequence[str]) -> dict[str, Any]:
-        """One Account's fields in as many queries as the URI limit needs (wide orgs)."""
-        where = soql.eq("Id", account_id)
-        overhead = len(urlencode({"q": soql.select(["Id"], where=where)}))
-        # URL-encoded, ", " becomes "%2C+": four characters per separator.
-        chunks = soql.split_fields(fields, budget=self._url_budget() - overhead, separator_cost=4)
-        record: dict[str, Any] = {}
-        for chunk in chunks:
-            rows = self._first_page(soql.select(chunk, where=where))
-            if not rows:
-                raise AccountNotFoundError(_not_found(account_id))
-            record.update(rows[0])
-        return record
-
-    def _record_converter(
-        self, fields: Sequence[str]
-    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        key = tuple(fields)
-        cached = self._converter
-        if cached is None or cached[0] != key:
-            cached = (key, schema.make_record_converter(self.description, fields))
-            self._converter = cached
-        return cached[1]
 
     # -- the per-record hot path ---------------------------------------------------------
 
@@ -566,20 +456,3 @@ class AccountStream(Stream):
             self._tap.write_message(schema_message)
         for message in self._generate_record_messages(record):
             self._tap.write_message(message)
-
-
-def _project(record: Mapping[str, Any], fields: Sequence[str]) -> dict[str, Any]:
-    return {name: record.get(name) for name in fields}
-
-
-def _path_safe(value: str) -> bool:
-    # Salesforce resolves the External ID path before decoding it: a "/" (even as %2F),
-    # "." or ".." segment can route elsewhere, so such values go through SOQL instead.
-    return "/" not in value and "\\" not in value and value not in {".", ".."}
-
-
-def _not_found(value: str) -> str:
-    return (
-        f"no Account matches {ids.shown(value)}: check the value and index_field "
-        "(deleted Accounts are found only with include_deleted)."
-    )

@@ -144,3 +144,42 @@ def test_a_hidden_field_is_gone_everywhere_but_the_describe_date_stays(
 
     assert emu.hide_fields() == []
     assert get(http, emu, f"{V}/query", params={"q": "SELECT Discount__c FROM Account"}).ok
+
+
+# ----------------------------------------------------------------------------- numeric External ID
+def test_a_numeric_external_id_compares_only_unquoted(
+    emu: Emulator, http: requests.Session
+) -> None:
+    describe = get(http, emu, f"{V}/sobjects/Account/describe").json()
+    (member,) = [f for f in describe["fields"] if f["name"] == "Member_Number__c"]
+    assert (member["type"], member["externalId"], member["unique"], member["scale"]) == (
+        "double",
+        True,
+        True,
+        0,
+    )
+
+    def query(where: str) -> requests.Response:
+        return get(
+            http,
+            emu,
+            f"{V}/query",
+            params={"q": f"SELECT Id, Member_Number__c FROM Account WHERE {where}"},  # noqa: S608
+        )
+
+    (found,) = query("Member_Number__c = 100015").json()["records"]
+    assert found["Member_Number__c"] == 100015.0
+    refused = query("Member_Number__c = '100015'")
+    assert refused.status_code == 400
+    assert error_of(refused)["errorCode"] == "INVALID_FIELD"
+    assert (
+        "must be of type double and should not be enclosed in quotes"
+        in (error_of(refused)["message"])
+    )
+
+    by_path = get(http, emu, f"{V}/sobjects/Account/Member_Number__c/100015")
+    assert by_path.json()["Id"] == found["Id"]
+    assert get(http, emu, f"{V}/sobjects/Account/Member_Number__c/99").status_code == 404
+    text = get(http, emu, f"{V}/sobjects/Account/Member_Number__c/abc")
+    assert text.status_code == 400
+    assert error_of(text)["errorCode"] == "INVALID_FIELD"

@@ -4,7 +4,7 @@ numeric index fields and describes that went stale."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -127,3 +127,41 @@ def test_a_lookup_goes_on_without_a_field_hidden_behind_a_304(
     hidden_index = run_tap(config, "--account-id", sample["Tax_Number__c"], tmp_path=tmp_path)
     assert hidden_index.returncode == 7, hidden_index.stderr
     assert "Tax_Number__c" in hidden_index.stderr.strip().splitlines()[-1]
+
+
+# ----------------------------------------------------------------------------- numeric index field
+def member_config(emulator: Emulator, tmp_path: Path, **extra: Any) -> dict[str, Any]:
+    return tap_config(emulator.url, tmp_path / "cache", index_field="Member_Number__c", **extra)
+
+
+def data_calls(emulator: Emulator) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["kind"] in {"query", "sobject_by_external_id"}]
+
+
+@pytest.mark.parametrize("include_deleted", [False, True], ids=["path", "soql"])
+@pytest.mark.parametrize("value", ["100015", "0100015", "100015.0", " 100015 "])
+def test_a_numeric_external_id_finds_its_account(
+    emulator: Emulator, tmp_path: Path, value: str, *, include_deleted: bool
+) -> None:
+    expected = raw_query(emulator.url, "SELECT Id FROM Account WHERE Member_Number__c = 100015")
+    config = member_config(emulator, tmp_path, include_deleted=include_deleted)
+    result = run_tap(config, "--account-id", value, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    (record,) = records(result.stdout)
+    assert record["Id"] == expected[0]["Id"]
+    assert record["Member_Number__c"] == 100015
+
+
+@pytest.mark.parametrize("value", ["12x", "1e400000", "NaN", "Infinity", "CUST-000001"])
+def test_a_value_that_is_no_number_is_refused_before_any_call(
+    fresh_emulator: Emulator, tmp_path: Path, value: str
+) -> None:
+    config = member_config(fresh_emulator, tmp_path)
+    assert run_tap(config, "--discover", tmp_path=tmp_path).returncode == 0
+    fresh_emulator.reset_log()
+    result = run_tap(config, "--account-id", value, tmp_path=tmp_path)
+    assert result.returncode == 6, result.stderr
+    (line,) = [ln for ln in result.stderr.splitlines() if "error:" in ln]
+    assert "Member_Number__c" in line
+    assert "number" in line
+    assert data_calls(fresh_emulator) == []

@@ -16,6 +16,7 @@ Record layout facts that tests rely on:
   ``SPECIAL_CUSTOMER_KEYS``, whose keys exercise URL-path encoding.
 - ``Legacy_Ref__c`` (External ID, not unique): indexes 20, 21, 22 share ``LEG-SHARED-001``;
   from index 100 on, the pairs ``100k+40, 100k+41`` share ``LEG-DUP-<k>``.
+- ``Member_Number__c`` (numeric External ID, unique): ``MEMBER_BASE + index`` as a double.
 - Names come from the profiles; about 1 record in 37 has a name from ``SPECIAL_NAMES``
   (quotes, backslashes, ``%``, ``_``, accents, CJK, emoji); ``special_name_indexes()``
   lists them.
@@ -67,6 +68,8 @@ SPECIAL_CUSTOMER_KEYS: Final[dict[int, str]] = {
     10: "CUST+PLUS;SEMI,COMMA",
     11: ".",
 }
+# Member_Number__c of record 0; record i has MEMBER_BASE + i.
+MEMBER_BASE: Final = 100_000
 SHARED_LEGACY_REF: Final = "LEG-SHARED-001"
 SHARED_LEGACY_INDEXES: Final = (20, 21, 22)
 SPECIAL_NAMES: Final = (
@@ -362,6 +365,7 @@ VAR_FIELDS: Final = (
     "Tax_Number__c",
     "Account_Seq__c",
     "Logo__c",
+    "Member_Number__c",
 )
 VAR_POSITION: Final = {name: n for n, name in enumerate(VAR_FIELDS)}
 
@@ -552,6 +556,7 @@ class Dataset:
             self.tax_number(index),
             f"A-{index + 1:07d}",
             rid if p["_has_logo"] else None,
+            float(MEMBER_BASE + index),
         )
 
     def created_and_modified(
@@ -831,6 +836,11 @@ class Dataset:
 
         elif name == "Tax_Number__c":
             compute = self.tax_number
+        elif name == "Member_Number__c":
+
+            def compute(index: int) -> Any:
+                return float(MEMBER_BASE + index)
+
         elif name == "Account_Seq__c":
 
             def compute(index: int) -> Any:

@@ -34,6 +34,8 @@ TEXT_TYPES: Final = frozenset(
         "datacategorygroupreference",
     }
 )
+# Describe types whose values are numbers.
+NUMBER_TYPES: Final = frozenset({"int", "long", "double", "currency", "percent"})
 _SOAP: Final = {
     "id": "tns:ID",
     "reference": "tns:ID",
@@ -523,6 +525,17 @@ def _custom_fields() -> list[dict[str, Any]]:
             inlineHelpText="Reference in the retired CRM; merged accounts may share one.",
         ),
         _field("Tax_Number__c", "Tax Number", "string", length=20, unique=True),
+        _field(
+            "Member_Number__c",
+            "Member Number",
+            "double",
+            precision=18,
+            scale=0,
+            externalId=True,
+            unique=True,
+            idLookup=True,
+            inlineHelpText="The customer's number in the loyalty program (numeric External ID).",
+        ),
         _field(
             "Account_Seq__c",
             "Account Sequence",

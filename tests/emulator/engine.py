@@ -17,6 +17,7 @@ from array import array
 from typing import TYPE_CHECKING, Any, Final
 
 from tests.emulator.data import (
+    MEMBER_BASE,
     PROFILE_FIELDS,
     SHARED_LEGACY_INDEXES,
     SHARED_LEGACY_REF,
@@ -68,6 +69,14 @@ def customer_key_index(data: Dataset, value: str) -> int | None:
     if f"{index:06d}" != match.group(1) or index in SPECIAL_CUSTOMER_KEYS or index >= data.count:
         return None
     return index
+
+
+def member_index(data: Dataset, value: float) -> int | None:
+    """Index of the record whose Member_Number__c equals ``value``."""
+    index = value - MEMBER_BASE
+    if index != int(index) or not 0 <= index < data.count:
+        return None
+    return int(index)
 
 
 def _fields_of(node: Node) -> set[str]:
@@ -143,6 +152,8 @@ def _pinned(data: Dataset, items: list[Node]) -> list[int] | None:
             found = [customer_key_index(data, v) for v in values if v is not None]
         elif name == "Legacy_Ref__c":
             found = [i for v in values if v is not None for i in legacy_candidates(v, data.count)]
+        elif name == "Member_Number__c":
+            found = [member_index(data, v) for v in values if v is not None]
         else:
             continue
         return sorted({i for i in found if i is not None})

@@ -21,6 +21,7 @@ from tests.emulator.data import (
     BASE_MS,
     COMPOUND_PARTS,
     FIELDS_BY_NAME,
+    MEMBER_BASE,
     SHARED_LEGACY_INDEXES,
     SPECIAL_CUSTOMER_KEYS,
     Dataset,
@@ -198,9 +199,19 @@ def csv_encoder(name: str) -> Encoder:
 
 
 # Slot keys of the fast path: values computed per record, referenced by the templates.
-_K_ID, _K_CREATED, _K_LASTMOD, _K_STAMP, _K_CUST, _K_LEGACY, _K_TAX, _K_SEQ, _K_ACCT, _K_PARENT = (
-    range(10)
-)
+(
+    _K_ID,
+    _K_CREATED,
+    _K_LASTMOD,
+    _K_STAMP,
+    _K_CUST,
+    _K_LEGACY,
+    _K_TAX,
+    _K_SEQ,
+    _K_ACCT,
+    _K_PARENT,
+    _K_MEMBER,
+) = range(11)
 _SLOT_OF_FIELD: Final = {
     "CreatedDate": _K_CREATED,
     "LastModifiedDate": _K_LASTMOD,
@@ -211,6 +222,7 @@ _SLOT_OF_FIELD: Final = {
     "Account_Seq__c": _K_SEQ,
     "AccountNumber": _K_ACCT,
     "ParentId": _K_PARENT,
+    "Member_Number__c": _K_MEMBER,
 }
 _TOD_BYTES: list[bytes] = []
 _MILLIS: Final = {
@@ -274,6 +286,8 @@ class Renderer:
         )
         self._days: dict[int, bytes] = {}
         self._millis = _MILLIS[fmt]
+        # Member numbers stay below 10^7, where Java writes a double as digits and ".0".
+        self._member = b"%d.0" if fmt == "json" else b'"%d.0"'
         self._tod = _times_of_day()
 
     def header(self) -> bytes:
@@ -405,6 +419,7 @@ class Renderer:
             b'"A-%07d"' % (index + 1),
             b'"AC%07d"' % index if has_account_number else self._null,
             parent,
+            self._member % (MEMBER_BASE + index),
         )
         parts = template.consts.copy()
         parts[1::2] = template.getter(values)

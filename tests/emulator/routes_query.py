@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from tests.emulator import engine
 from tests.emulator.data import FIELDS_BY_LOWER
+from tests.emulator.describe import NUMBER_TYPES
 from tests.emulator.ids import make_id, to18
 from tests.emulator.soql import SoqlError, parse
 from tests.emulator.state import Cursor, OrgState
@@ -191,6 +192,8 @@ class QueryRoutes(OrgState):
             return error(404, "NOT_FOUND", NOT_FOUND)
         if info.name == "Id":
             return self.sobject(request, version, value)
+        if info.type in NUMBER_TYPES:
+            return self._by_number(request, version, info.name, value)
         matches = self._external_matches(info.name, value)
         if not matches:
             return error(404, "NOT_FOUND", NOT_FOUND)
@@ -199,6 +202,21 @@ class QueryRoutes(OrgState):
             urls = [f"/services/data/v{version}/sobjects/Account/{rid}" for rid in ids]
             return Response(300, json_bytes(urls))
         return self._record_response(request, version, matches[0])
+
+    def _by_number(self, request: Request, version: str, name: str, value: str) -> Response:
+        # Salesforce's answer to text in a numeric External ID's path is unverified.
+        try:
+            number = float(value)
+        except ValueError:
+            return error(
+                400,
+                "INVALID_FIELD",
+                f"value of filter criterion for field '{name}' must be of type double",
+            )
+        index = engine.member_index(self.data, number)
+        if index is None or not self.data.exists(index):
+            return error(404, "NOT_FOUND", NOT_FOUND)
+        return self._record_response(request, version, index)
 
     def _external_matches(self, name: str, value: str) -> list[int]:
         data = self.data
