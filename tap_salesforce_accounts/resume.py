@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Final
 
+import msgspec
+
 from tap_salesforce_accounts import schema, soql
 from tap_salesforce_accounts.exceptions import QueryLocatorError
 
@@ -55,7 +57,7 @@ def records(
         QueryLocatorError: a cursor expired before any record came since the last query.
     """
     query = statement(None)
-    last: tuple[str, str] | None = None
+    last: tuple[Any, Any] | None = None
     resumed_from = last
     while True:
         try:
@@ -74,9 +76,16 @@ def records(
                 "The query cursor expired (INVALID_QUERY_LOCATOR); querying again from "
                 "%s %s, Id %s.",
                 STAMP,
-                last[0],
-                last[1],
+                _text(last[0]),
+                _text(last[1]),
             )
-            query = statement(after(*last))
+            query = statement(after(_text(last[0]), _text(last[1])))
         else:
             return
+
+
+def _text(value: Any) -> str:  # noqa: ANN401
+    """A record's text value: the tap's writer keeps text as the JSON Salesforce sent."""
+    if isinstance(value, msgspec.Raw):
+        return str(msgspec.json.decode(value))
+    return str(value)
