@@ -12,15 +12,20 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
+from tap_salesforce_accounts import schema
 from tap_salesforce_accounts.exceptions import (
+    ApiLimitError,
     BulkJobFailedError,
+    BulkRefusedError,
     SalesforceAPIError,
+    SessionExpiredError,
     TapSalesforceError,
+    UnavailableError,
 )
 from tap_salesforce_accounts.readahead import read_ahead
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Sequence
 
     from tap_salesforce_accounts.client import SalesforceClient
 
@@ -35,6 +40,15 @@ JOB_TIMEOUT_SECONDS: Final = 6 * 3600.0
 FINAL_STATES: Final = frozenset({"JobComplete", "Failed", "Aborted"})
 # Cleanup calls are quick and must not hold up a run that is stopping.
 CLEANUP_TIMEOUT_SECONDS: Final = 10.0
+
+
+def _is_refusal(error: SalesforceAPIError) -> bool:
+    # Any 4xx but an expired session, a spent allowance or a rate limit: orgs and users
+    # without Bulk access answer 400 or 403 with codes that vary (FUNCTIONALITY_NOT_ENABLED,
+    # API_DISABLED_FOR_ORG, ...), as does a field Bulk cannot select.
+    status = error.status or 0
+    transient = (ApiLimitError, SessionExpiredError, UnavailableError)
+    return 400 <= status < 500 and not isinstance(error, transient)  # noqa: PLR2004
 
 
 class QueryJob:
@@ -79,9 +93,19 @@ class QueryJob:
         client = self._client
         # Not sent again without an answer: a POST that reached Salesforce created a job,
         # and a second one would start a second job over the same rows.
-        info = client.request(
-            "POST", client.data_path("jobs/query"), json_body=self._body, decode=True, resend=False
-        )
+        try:
+            info = client.request(
+                "POST",
+                client.data_path("jobs/query"),
+                json_body=self._body,
+                decode=True,
+                resend=False,
+            )
+        except SalesforceAPIError as exc:
+            if not _is_refusal(exc):
+                raise
+            msg = f"Bulk API 2.0 refused the query job: {exc.message}"
+            raise BulkRefusedError(msg, status=exc.status, error_code=exc.error_code) from None
         self.id = str(info["id"])
         self.state = str(info.get("state") or "UploadComplete")
         logger.info("Created Bulk API 2.0 query job %s", self.id)
@@ -180,3 +204,24 @@ class QueryJob:
         else:
             logger.info("Aborted Bulk API 2.0 query job %s", self.id)
         self.state = "Aborted"
+
+
+def records(
+    job: QueryJob,
+    description: schema.ObjectDescription,
+    fields: Sequence[str],
+    compounds: Sequence[str],
+    *,
+    raw_numbers: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """The job's rows as records of ``fields``, typed as REST records are.
+
+    With ``raw_numbers``, numbers stay the text Salesforce sent (for the tap's own writer).
+    """
+    convert: Callable[[list[str]], dict[str, Any]] | None = None
+    for header, rows in job.result_pages():
+        if convert is None:
+            convert = schema.make_csv_row_converter(
+                description, header, compounds, fields, raw_numbers=raw_numbers
+            )
+        yield from map(convert, rows)

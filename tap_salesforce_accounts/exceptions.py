@@ -22,6 +22,7 @@ never contain a secret.
         ├── QueryLocatorError               exit 10  query_locator_expired: a cursor expired
         ├── SessionExpiredError             exit 10  session_expired: 401 INVALID_SESSION_ID
         ├── BulkJobFailedError              exit 10  bulk_job_failed: a Bulk API 2.0 job
+        ├── BulkRefusedError                exit 10  bulk_refused: no Bulk API 2.0 job allowed
         ├── ApiLimitError                   exit 8   api_limit: daily API requests spent
         │   └── ApiUsageThresholdError      exit 8   api_usage_threshold
         └── UnavailableError                exit 9   unavailable: 5xx, 429, timeouts
@@ -167,6 +168,15 @@ class BulkJobFailedError(SalesforceAPIError):
     """A Bulk API 2.0 query job ended ``Failed`` or ``Aborted``, or never finished."""
 
     code = "bulk_job_failed"
+
+
+class BulkRefusedError(SalesforceAPIError):
+    """Salesforce refused to create a Bulk API 2.0 query job; REST may read the same rows.
+
+    Bulk API is off for the org or the user, or the query selects something Bulk cannot read.
+    """
+
+    code = "bulk_refused"
 
 
 class StoreError(TapSalesforceError):

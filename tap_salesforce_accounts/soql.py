@@ -388,3 +388,27 @@ def split_fields(
         used += cost
     chunks.append(chunk)
     return chunks
+
+
+def fields_to_drop(
+    fields: Sequence[str], *, excess: int, keep: Sequence[str] = (), separator_cost: int = 2
+) -> list[str]:
+    """The fewest fields whose removal shortens a SELECT list by ``excess`` characters.
+
+    The longest names go first; ``keep`` fields are never chosen.
+
+    >>> fields_to_drop(["Id", "Name", "Description__c", "Phone"], excess=10, keep=["Id"])
+    ['Description__c']
+    """
+    kept = {name.lower() for name in keep}
+    candidates = sorted(
+        (name for name in _dedupe(fields) if name.lower() not in kept), key=len, reverse=True
+    )
+    chosen: list[str] = []
+    saved = 0
+    for name in candidates:
+        if saved >= excess:
+            break
+        chosen.append(name)
+        saved += len(name) + separator_cost
+    return chosen

@@ -19,6 +19,7 @@ from tap_salesforce_accounts import bulk, rest_pages, resume, schema, soql
 from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
     BulkJobFailedError,
+    BulkRefusedError,
     ConfigError,
     InvalidQueryError,
     SalesforceAPIError,
@@ -76,6 +77,7 @@ class AccountStream(OnDemandLookups, Stream):
         # written (in no order) the bookmark waits.
         self._bulk_job: bulk.QueryJob | None = None
         self._withhold_bookmark = False
+        self._bulk_refused: BulkRefusedError | None = None
         self._queryable = frozenset(schema.queryable_fields(description))
         self._schema_messages: list[SchemaMessage] | None = None
         self._converter: (
@@ -145,20 +147,17 @@ class AccountStream(OnDemandLookups, Stream):
         if not self._fits_in_url(statement):
             # Salesforce caps a REST request's URI near 16 KB; a Bulk API 2.0 query travels
             # in a POST body, so a wide org's every field still gets read.
-            self.logger.warning(
-                "Selecting %s fields makes the REST query URL too long; reading through Bulk "
-                "API 2.0 instead (base64 fields are not read by Bulk).",
-                len(fields),
-            )
-            records = self._bulk_records(fields, where)
-            if records is not None:
-                yield from records
-                return
-            msg = (
-                f"selecting {len(fields)} fields is too long for a REST query and the Bulk "
-                "API 2.0 job failed: deselect fields in the catalog."
-            )
-            raise SalesforceAPIError(msg, error_code="URI_TOO_LONG")
+            if self._bulk_refused is None:
+                self.logger.warning(
+                    "Selecting %s fields makes the REST query URL too long; reading through "
+                    "Bulk API 2.0 instead (base64 fields are not read by Bulk).",
+                    len(fields),
+                )
+                records = self._bulk_records(fields, where)
+                if records is not None:
+                    yield from records
+                    return
+            raise self._too_wide(fields, statement)
         yield from self._rest_records(fields, where, order_by)
 
     def _rest_records(
@@ -232,7 +231,7 @@ class AccountStream(OnDemandLookups, Stream):
     def _bulk_records(
         self, fields: Sequence[str], where: str | None
     ) -> Iterator[dict[str, Any]] | None:
-        """Records through a Bulk API 2.0 query job, or None if the job failed."""
+        """Records through a Bulk API 2.0 query job, or None if refused or failed."""
         columns, compounds = schema.bulk_select_fields(self.description, fields)
         # No ORDER BY or LIMIT: either turns automatic PK chunking off, and a large org's
         # job then runs out of time. The rows come chunk by chunk, in no order.
@@ -242,9 +241,11 @@ class AccountStream(OnDemandLookups, Stream):
         try:
             job.start()
             job.wait()
-        except BulkJobFailedError as exc:
+        except (BulkRefusedError, BulkJobFailedError) as exc:
             self.close_bulk_job()
             self._bulk_job = None
+            if isinstance(exc, BulkRefusedError):
+                self._bulk_refused = exc
             self.logger.warning("%s; reading over REST instead.", exc.message)
             return None
         except BaseException:
@@ -255,24 +256,39 @@ class AccountStream(OnDemandLookups, Stream):
     def _bulk_rows(
         self, job: bulk.QueryJob, fields: Sequence[str], compounds: Sequence[str]
     ) -> Iterator[dict[str, Any]]:
-        convert: Callable[[list[str]], dict[str, Any]] | None = None
         self._withhold_bookmark = True
         try:
-            for header, rows in job.result_pages():
-                if convert is None:
-                    convert = schema.make_csv_row_converter(
-                        self.description,
-                        header,
-                        compounds,
-                        fields,
-                        raw_numbers=self._writes_unmapped(),
-                    )
-                yield from map(convert, rows)
+            yield from bulk.records(
+                job,
+                self.description,
+                fields,
+                compounds,
+                raw_numbers=self._writes_unmapped(),
+            )
         finally:
             self.close_bulk_job()
         # Every row of the job is written: the highest SystemModstamp seen is the bookmark.
         self._withhold_bookmark = False
         self._bulk_job = None
+
+    def _too_wide(self, fields: Sequence[str], statement: str) -> SalesforceAPIError:
+        """The error of a selection neither REST (URI length) nor Bulk API 2.0 can read."""
+        excess = len(urlencode({"q": statement})) - len("q=") - self._url_budget()
+        # URL-encoded, ", " becomes "%2C+": four characters per separator.
+        drop = soql.fields_to_drop(
+            fields, excess=excess, keep=(*self.primary_keys, REPLICATION_KEY), separator_cost=4
+        )
+        refused = self._bulk_refused
+        bulk_said = (
+            f"Bulk API 2.0 refused the job ({refused.error_code or refused.status})"
+            if refused is not None
+            else "the Bulk API 2.0 job failed"
+        )
+        msg = (
+            f"selecting {len(fields)} fields makes the REST query URL too long and {bulk_said}: "
+            f"deselect these {len(drop)} fields in the catalog: {', '.join(drop)}."
+        )
+        return SalesforceAPIError(msg, error_code="URI_TOO_LONG")
 
     def close_bulk_job(self) -> None:
         """Delete the open Bulk API 2.0 job, if any (aborting it if it still runs)."""
