@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import decimal
+import email.utils
 import json
 import logging
 import re
@@ -183,11 +184,36 @@ class SalesforceClient:
         self._describe: dict[str, Any] | None = None
         self._describe_lock = threading.Lock()
         self.usage: ApiUsage | None = None
+        # The org's clock, from the Date header of its latest answer (token answers too).
+        self._server_date: tuple[float, float] | None = None
+        self.session.hooks["response"].append(self._note_server_date)
 
     @property
     def token_calls(self) -> int:
         """Token requests sent so far."""
         return self.tokens.requests_made
+
+    def _note_server_date(
+        self, response: requests.Response, *args: object, **kwargs: object
+    ) -> None:
+        del args, kwargs
+        try:
+            date = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+        except (TypeError, ValueError):
+            return
+        self._server_date = (date.timestamp(), time.monotonic())
+
+    def server_time(self) -> float:
+        """Salesforce's clock now (epoch seconds): its last ``Date`` header plus the time since.
+
+        ``Date`` has whole seconds, so this is at most a second behind. Before any answer,
+        the local clock.
+        """
+        noted = self._server_date
+        if noted is None:
+            return time.time()
+        server, at = noted
+        return server + (time.monotonic() - at)
 
     def data_path(self, resource: str) -> str:
         """``/services/data/vNN.N/<resource>``."""

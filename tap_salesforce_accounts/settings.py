@@ -28,6 +28,9 @@ API_TYPES: Final = ("rest", "bulk", "auto")
 DEFAULT_API_TYPE: Final = "rest"
 # api_type auto reads this many Accounts or more through Bulk API 2.0.
 DEFAULT_BULK_THRESHOLD: Final = 50_000
+# Incremental reads stop this long before Salesforce's clock: an Apex transaction may run
+# 10 minutes, and its records' SystemModstamp is taken before they become visible.
+DEFAULT_LATE_COMMIT_MARGIN: Final = 900.0
 DEFAULT_REQUEST_TIMEOUT: Final = 120.0
 DEFAULT_MAX_RETRIES: Final = 5
 # Shorter than request_timeout: a login host that accepts and never answers is soon retried.
@@ -131,6 +134,14 @@ SETTINGS: Final[dict[str, Any]] = th.PropertiesList(
         default=DEFAULT_BULK_THRESHOLD,
         description="With api_type auto: read through Bulk API 2.0 when at least this many "
         "Accounts are to be read (one COUNT() query decides).",
+    ),
+    th.Property(
+        "late_commit_margin_seconds",
+        th.NumberType,
+        default=DEFAULT_LATE_COMMIT_MARGIN,
+        description="Read Accounts changed up to this many seconds before Salesforce's clock; "
+        "later ones wait for the next run, so records of long transactions, stamped before "
+        "they commit, are not missed (0 reads up to now).",
     ),
     th.Property(
         "max_api_usage_percent",

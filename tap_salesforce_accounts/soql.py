@@ -309,6 +309,11 @@ def gt(field: str, value: str | bool | float | Decimal | date | None) -> str:  #
     return _compare(field, ">", value)
 
 
+def lt(field: str, value: str | bool | float | Decimal | date | None) -> str:  # noqa: FBT001
+    """``field < value``, the value quoted (datetimes floored to the second)."""
+    return _compare(field, "<", value)
+
+
 def _combine(operator: str, parts: Sequence[str]) -> str:
     kept = [part for part in parts if part]
     if not kept:

@@ -27,7 +27,12 @@ from tap_salesforce_accounts.exceptions import (
 from tap_salesforce_accounts.on_demand import OnDemandLookups
 from tap_salesforce_accounts.readahead import read_ahead
 from tap_salesforce_accounts.sdk_private import utc_now
-from tap_salesforce_accounts.settings import DEFAULT_API_TYPE, DEFAULT_BULK_THRESHOLD, read_number
+from tap_salesforce_accounts.settings import (
+    DEFAULT_API_TYPE,
+    DEFAULT_BULK_THRESHOLD,
+    DEFAULT_LATE_COMMIT_MARGIN,
+    read_number,
+)
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
@@ -123,7 +128,7 @@ class AccountStream(OnDemandLookups, Stream):
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         """Every Account changed since the bookmark (or ``start_date``), oldest first."""
-        where = self._since_clause(context)
+        where = self._window_clause(context)
         fields = self.selected_fields()
         records = self._records(fields, where)
         try:
@@ -180,7 +185,40 @@ class AccountStream(OnDemandLookups, Stream):
 
         return resume.records(pages, statement, convert)
 
-    def _since_clause(self, context: Context | None) -> str | None:
+    def _window_clause(self, context: Context | None) -> str | None:
+        """``SystemModstamp >= <bookmark> AND SystemModstamp < <server time - margin>``.
+
+        SystemModstamp is taken when a transaction writes, before it commits: a record of a
+        long transaction becomes visible after queries that already covered its stamp, and
+        a bookmark past it would miss it for good. Reading only up to a margin before the
+        org's clock leaves such records to the next run, by which time they have committed.
+        """
+        parts = []
+        since = self._since(context)
+        if since is not None:
+            # >=, not >: records sharing the bookmark's timestamp may not all have been
+            # delivered; a few repeats (at-least-once) beat a lost Account.
+            parts.append(soql.ge(REPLICATION_KEY, since))
+        margin = read_number(
+            self.config,
+            "late_commit_margin_seconds",
+            DEFAULT_LATE_COMMIT_MARGIN,
+            low=0,
+            low_inclusive=True,
+        )
+        until = None
+        if margin:
+            until = dt.datetime.fromtimestamp(int(self.client.server_time() - margin), dt.UTC)
+            parts.append(soql.lt(REPLICATION_KEY, until))
+        self.logger.info(
+            "Reading Accounts with %s >= %s and < %s",
+            REPLICATION_KEY,
+            since.isoformat() if since else "the first",
+            until.isoformat() if until else "now",
+        )
+        return soql.and_(*parts) if parts else None
+
+    def _since(self, context: Context | None) -> dt.datetime | None:
         start = self.get_starting_replication_key_value(context)
         if not start:
             return None
@@ -197,10 +235,7 @@ class AccountStream(OnDemandLookups, Stream):
             # Bookmarks are compared as text with the records' values, so one written in
             # another RFC 3339 form ("Z", another offset) is put in the records' form.
             state["replication_key_value"] = since.isoformat(timespec="milliseconds")
-        # >=, not >: records sharing the bookmark's timestamp may not all have been
-        # delivered; a few repeats (at-least-once) beat a lost Account.
-        self.logger.info("Reading Accounts with %s >= %s", REPLICATION_KEY, since.isoformat())
-        return soql.ge(REPLICATION_KEY, since)
+        return since
 
     def _use_bulk(self, where: str | None) -> bool:
         api_type = str(self.config.get("api_type") or DEFAULT_API_TYPE)

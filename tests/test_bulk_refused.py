@@ -12,7 +12,7 @@ from tap_salesforce_accounts import schema, streams
 from tap_salesforce_accounts.exceptions import SalesforceAPIError
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
-from tests.conftest import raw_query, records, run_tap, tap_config
+from tests.helpers import raw_query, records, run_tap, tap_config
 
 if TYPE_CHECKING:
     from pathlib import Path
