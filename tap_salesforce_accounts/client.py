@@ -187,6 +187,13 @@ class SalesforceClient:
         # The org's clock, from the Date header of its latest answer (token answers too).
         self._server_date: tuple[float, float] | None = None
         self.session.hooks["response"].append(self._note_server_date)
+        self._calls = 0
+        self._calls_lock = threading.Lock()
+
+    @property
+    def rest_calls(self) -> int:
+        """REST requests sent so far (retries included)."""
+        return self._calls
 
     @property
     def token_calls(self) -> int:
@@ -379,6 +386,8 @@ class SalesforceClient:
         all_headers = {"Authorization": f"Bearer {token.access_token}"}
         if headers:
             all_headers.update(headers)
+        with self._calls_lock:
+            self._calls += 1
         response = self.session.request(
             method,
             url,

@@ -27,6 +27,8 @@ never contain a secret.
         │   └── ApiUsageThresholdError      exit 8   api_usage_threshold
         └── UnavailableError                exit 9   unavailable: 5xx, 429, timeouts
 
+    StdoutClosedError                       exit 141 the reader of stdout went away
+
 The commands' tables (error code to exit code, and back) are derived from these classes:
 see :func:`error_classes`, :data:`EXIT_CODE_BY_CODE` and :data:`CODE_BY_EXIT_CODE`.
 """
@@ -293,3 +295,14 @@ def is_retriable(error: SalesforceAPIError) -> bool:
     False
     """
     return isinstance(error, UnavailableError)
+
+
+class StdoutClosedError(BaseException):
+    """The reader of stdout went away (``| head``): the command ends quietly.
+
+    Not an :class:`Exception`, like :class:`KeyboardInterrupt`: the SDK's handlers would
+    log it as a failed sync, and nothing is wrong with the run but that nobody reads it.
+    """
+
+    #: 128 + SIGPIPE, what a shell reports for a command that a closed pipe ended.
+    exit_code = 141

@@ -75,6 +75,7 @@ class Record(msgspec.Struct):
 
 
 class _Answer(TypedDict, total=False):
+    totalSize: int
     records: list[msgspec.Raw]
     done: bool
     nextRecordsUrl: str

@@ -23,8 +23,9 @@ __all__ = ["OVERRIDDEN", "ConfigInput", "classproperty", "env_config", "utc_now"
 # The SDK's private methods the tap's classes override, by SDK class.
 OVERRIDDEN: Final[dict[str, tuple[str, ...]]] = {
     # tap.py: the bookmark is brought up to date before the SDK writes the state on a
-    # signal; numbers are read from environment variables.
-    "Tap": ("_handle_termination", "_env_var_config"),
+    # signal; numbers are read from environment variables; start_date, loopback_only and
+    # unknown keys are checked as the settings are read, before any call to Salesforce.
+    "Tap": ("_handle_termination", "_env_var_config", "_validate_config"),
     # streams.py: the per-record hot path and the bookmark, written only with a STATE.
     "Stream": (
         "_process_record",

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
-from singer_sdk import Stream
+from singer_sdk import Stream, metrics
 from singer_sdk.exceptions import InvalidStreamSortException
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
@@ -15,7 +15,7 @@ from singer_sdk.singerlib import Metadata, MetadataMapping, RecordMessage, Schem
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
 
-from tap_salesforce_accounts import bulk, rest_pages, resume, schema, soql
+from tap_salesforce_accounts import bulk, progress, rest_pages, resume, schema, soql
 from tap_salesforce_accounts.client import MAX_URL_LENGTH, decode_json
 from tap_salesforce_accounts.exceptions import (
     BulkJobFailedError,
@@ -24,7 +24,7 @@ from tap_salesforce_accounts.exceptions import (
     InvalidQueryError,
     SalesforceAPIError,
 )
-from tap_salesforce_accounts.on_demand import OnDemandLookups
+from tap_salesforce_accounts.on_demand import OnDemandLookups, _project
 from tap_salesforce_accounts.readahead import read_ahead
 from tap_salesforce_accounts.sdk_private import utc_now
 from tap_salesforce_accounts.settings import (
@@ -77,6 +77,7 @@ class AccountStream(OnDemandLookups, Stream):
         self.client = client
         self.description = description
         self._latest_bookmark: str | None = None
+        self._progress: progress.ProgressCounter | None = None
         self._bookmark_pending = False
         # The Bulk API 2.0 job to delete if the run fails or stops; while its rows are
         # written (in no order) the bookmark waits.
@@ -254,6 +255,7 @@ class AccountStream(OnDemandLookups, Stream):
             params={"q": soql.select_count(where=where)},
         )
         count = int(answer.get("totalSize", 0))
+        self._expect(count)
         use_bulk = count >= threshold
         self.logger.info(
             "api_type auto: %s Accounts to read, %s (threshold %s)",
@@ -275,7 +277,7 @@ class AccountStream(OnDemandLookups, Stream):
         self._bulk_job = job
         try:
             job.start()
-            job.wait()
+            self._expect(job.wait().get("numberRecordsProcessed"))
         except (BulkRefusedError, BulkJobFailedError) as exc:
             self.close_bulk_job()
             self._bulk_job = None
@@ -346,6 +348,7 @@ class AccountStream(OnDemandLookups, Stream):
             answer = self.client.get_json(
                 path, params={"q": statement}, headers=headers, decoder=decoder
             )
+            self._expect(answer.get("totalSize"))
             yield answer.get("records", [])
             # Follow nextRecordsUrl as Salesforce gives it, with no parameters.
             while not answer.get("done", True) and answer.get("nextRecordsUrl"):
@@ -365,6 +368,49 @@ class AccountStream(OnDemandLookups, Stream):
 
     def _fits_in_url(self, statement: str) -> bool:
         return len(urlencode({"q": statement})) - len("q=") <= self._url_budget()
+
+    # -- progress ------------------------------------------------------------------------
+
+    @override
+    def get_record_counter(
+        self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
+    ) -> metrics.Counter:
+        """The SDK's record counter, also logging progress lines and a summary."""
+        self._progress = progress.ProgressCounter(
+            self.name,
+            self.logger,
+            self.client,
+            lambda: self._latest_bookmark or self.stream_state.get("replication_key_value"),
+            interval=progress.interval_seconds(),
+        )
+        return self._progress
+
+    def _expect(self, total: object) -> None:
+        if self._progress is not None:
+            self._progress.expect(total)
+
+    def write_first_record(self) -> dict[str, Any] | None:
+        """The connection test: SCHEMA and the first Account of an extraction, no STATE.
+
+        One small query (``LIMIT 1``) whatever ``api_type`` says: a test runs no Bulk job.
+        """
+        fields = self.selected_fields()
+        order_by = (REPLICATION_KEY, "Id")
+        statement = soql.select(fields, order_by=order_by, limit=1)
+        wide = not self._fits_in_url(statement)
+        if wide:
+            statement = soql.select(["Id"], order_by=order_by, limit=1)
+        self._write_schema_message()
+        rows = self._first_page(statement)
+        record = None
+        if rows:
+            row = self._read_in_chunks(str(rows[0]["Id"]), fields) if wide else rows[0]
+            record = self._record_converter(fields)(_project(row, fields))
+            self._write_record_message(record)
+        writer = self._tap.message_writer
+        if isinstance(writer, SingerJsonlWriter):
+            writer.flush()
+        return record
 
     # -- fields the user lost ---------------------------------------------------------------
 

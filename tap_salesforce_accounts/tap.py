@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import sys
 import warnings
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Final, Self, TextIO
+from urllib.parse import urlsplit
 
 import click
 from singer_sdk import Tap
@@ -15,24 +17,25 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import SingerCommand
 from singer_sdk.tap_base import CliTestOptionValue
 
-from tap_salesforce_accounts import ids, schema
+from tap_salesforce_accounts import ids, logs, pipes, schema, unknown_keys
 from tap_salesforce_accounts.auth import OAuthSettings
 from tap_salesforce_accounts.client import ClientSettings, SalesforceClient
 from tap_salesforce_accounts.configfile import read_json_object
 from tap_salesforce_accounts.exceptions import (
     ApiUsageThresholdError,
     ConfigError,
+    StdoutClosedError,
     TapSalesforceError,
     config_validation_error,
     report,
 )
 from tap_salesforce_accounts.sdk_private import ConfigInput, classproperty, env_config
 from tap_salesforce_accounts.settings import DEFAULT_INDEX_FIELD, SETTINGS
-from tap_salesforce_accounts.streams import AccountStream
+from tap_salesforce_accounts.streams import STREAM_NAME, AccountStream
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
     from types import FrameType
 
     from singer_sdk.singerlib.encoding.base import GenericSingerWriter
@@ -77,6 +80,7 @@ class TapSalesforceAccounts(Tap):
         """
         self._client = client
         self._description: schema.ObjectDescription | None = None
+        logs.quiet_sdk_chatter(self.name, f"{self.name}.{STREAM_NAME}")
         super().__init__(
             config=config,
             catalog=catalog,
@@ -86,6 +90,15 @@ class TapSalesforceAccounts(Tap):
             setup_mapper=setup_mapper,
             message_writer=message_writer,
         )
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Runs once the settings are read (environment variables included) and before the
+        # SDK asks for the streams: these checks cost no call to Salesforce.
+        found = super()._validate_config(raise_errors=raise_errors)
+        unknown_keys.warn_unknown_keys(self.config)
+        check_start_date(self.config.get("start_date"))
+        check_loopback_only(self.config)
+        return found
 
     # -- the org ---------------------------------------------------------------------------
 
@@ -182,6 +195,22 @@ class TapSalesforceAccounts(Tap):
         )
         return index_field
 
+    def connection_test(self) -> bool:
+        """``--test``: read the first Account of an extraction (SCHEMA, one RECORD, no STATE).
+
+        Unlike the SDK's test, it stops no sync after its first record, so nothing logs an
+        error or a failed sync for a passing test.
+
+        Returns:
+            True: a failure raises instead.
+        """
+        record = self.account_stream.write_first_record()
+        if record is None:
+            self.logger.info("Connection test passed: the org has no Account the user can read.")
+        else:
+            self.logger.info("Connection test passed: read one Account.")
+        return True
+
     # -- command line ----------------------------------------------------------------------
 
     @classmethod
@@ -257,7 +286,7 @@ class TapSalesforceAccounts(Tap):
 
     @classmethod
     def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:  # noqa: ARG003
-        """``--test``: check the token, the describe and ``index_field``, then the SDK's test."""
+        """``--test``: check the token, the describe and ``index_field``, then read one Account."""
         if value == CliTestOptionValue.Disabled.value:
             return
         tap = cls._from_options(ctx)
@@ -265,7 +294,7 @@ class TapSalesforceAccounts(Tap):
         if value == CliTestOptionValue.Schema.value:
             tap.write_schemas()
         else:
-            tap.run_connection_test()
+            tap.connection_test()
         ctx.exit()
 
     @classmethod
@@ -292,6 +321,13 @@ class TapSalesforceAccounts(Tap):
 class _TapCommand(SingerCommand):
     """Turns the tap's errors into one line on stderr and the documented exit code."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:  # noqa: ANN401
+        # --about, --discover and --test print from their option callbacks, which run here.
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            raise StdoutClosedError from None
+
     def invoke(self, ctx: click.Context) -> Any:  # noqa: ANN401
         # As the SDK's SingerCommand.invoke, except that an invalid config is one line and
         # exit 2, not a list of log lines and exit 1.
@@ -303,6 +339,8 @@ class _TapCommand(SingerCommand):
         except ConfigValidationError as exc:
             report_error(config_validation_error(exc))
             ctx.exit(ConfigError.exit_code)
+        except BrokenPipeError:
+            raise StdoutClosedError from None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
         try:
@@ -313,6 +351,65 @@ class _TapCommand(SingerCommand):
         except ConfigValidationError as exc:
             report_error(config_validation_error(exc))
             sys.exit(ConfigError.exit_code)
+        except StdoutClosedError:
+            sys.exit(pipes.stdout_closed())
+
+
+def check_start_date(value: object) -> None:
+    """Refuse a ``start_date`` that is no date-time before anything is asked of Salesforce.
+
+    Raises:
+        ConfigError: ``value`` is set and is not an ISO 8601 date or date-time.
+
+    >>> check_start_date("2024-01-01T00:00:00Z")
+    >>> try:
+    ...     check_start_date("yesterday")
+    ... except ConfigError as exc:
+    ...     print(exc.message)
+    start_date 'yesterday' is not a date-time: use RFC 3339, e.g. 2024-01-01T00:00:00Z.
+    """
+    if value is None:
+        return
+    try:
+        schema.parse_datetime(str(value))
+    except ValueError:
+        msg = (
+            f"start_date {str(value)[:40]!r} is not a date-time: use RFC 3339, e.g. "
+            "2024-01-01T00:00:00Z."
+        )
+        raise ConfigError(msg) from None
+
+
+def check_loopback_only(config: Mapping[str, Any]) -> None:
+    """With ``loopback_only``, refuse a ``login_url`` that is missing, empty or elsewhere.
+
+    Raises:
+        ConfigError: ``loopback_only`` is set and ``login_url`` is not on this machine.
+
+    >>> check_loopback_only({"loopback_only": True, "login_url": "http://127.0.0.1:8080"})
+    >>> check_loopback_only({"login_url": "https://login.salesforce.com"})
+    """
+    if not config.get("loopback_only"):
+        return
+    url = str(config.get("login_url") or "").strip()
+    if not url:
+        msg = (
+            "loopback_only is set and login_url is missing or empty: set login_url to the "
+            "local emulator's READY URL (the demo environment reads it from "
+            "SALESFORCE_EMULATOR_URL: export SALESFORCE_EMULATOR_URL=http://127.0.0.1:PORT)."
+        )
+        raise ConfigError(msg)
+    host = (urlsplit(url).hostname or "").lower()
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        msg = (
+            f"loopback_only is set and login_url {url!r} is not on this machine: use the "
+            "local emulator's READY URL (http://127.0.0.1:PORT) or leave loopback_only unset."
+        )
+        raise ConfigError(msg)
 
 
 def report_error(exc: TapSalesforceError) -> None:

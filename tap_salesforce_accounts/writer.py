@@ -9,6 +9,8 @@ import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecWriter, enc_hook
 from singer_sdk.singerlib import RecordMessage, SchemaMessage
 
+from tap_salesforce_accounts.exceptions import StdoutClosedError
+
 if TYPE_CHECKING:
     import datetime as dt
 
@@ -91,13 +93,28 @@ class SingerJsonlWriter(MsgSpecWriter):
         self._encoder.encode_into(message, pending, -1)
         pending.append(_NEWLINE)
         if len(pending) >= FLUSH_BYTES:
-            self.output.write(pending)
+            self._write(pending)
             pending.clear()
 
     def flush(self) -> None:
-        """Write every gathered line and flush the stream."""
-        output = self.output
+        """Write every gathered line and flush the stream.
+
+        Raises:
+            StdoutClosedError: the reader went away; nothing more is written.
+        """
         if self._pending:
-            output.write(self._pending)
+            self._write(self._pending)
             self._pending.clear()
-        output.flush()
+        try:
+            self.output.flush()
+        except BrokenPipeError:
+            raise StdoutClosedError from None
+
+    def _write(self, data: bytearray) -> None:
+        try:
+            self.output.write(data)
+        except BrokenPipeError:
+            # Lines not written stay unwritten: a STATE is never sent without the
+            # records before it, and no more lines follow a closed pipe.
+            self._pending.clear()
+            raise StdoutClosedError from None

@@ -14,6 +14,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings
 
 from tests.emulator import Emulator
 from tests.helpers import ROOT, tap_config
@@ -29,6 +30,10 @@ atexit.register(shutil.rmtree, os.environ["XDG_STATE_HOME"], ignore_errors=True)
 SHARED_ACCOUNTS = 500
 # Answers recorded from a real org, kept beside the checkout (never copied into it).
 REAL_SALESFORCE = ROOT.parent / "shared" / "fixtures" / "salesforce"
+
+# Hypothesis' per-example deadline is a stopwatch: on a loaded machine it fails sound code.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 EMULATOR = Emulator(accounts=SHARED_ACCOUNTS, seed=1).start()
 atexit.register(EMULATOR.stop)

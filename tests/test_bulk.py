@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tap_salesforce_accounts.exceptions import UnavailableError
+from tap_salesforce_accounts.exceptions import StdoutClosedError, UnavailableError
 from tap_salesforce_accounts.tap import TapSalesforceAccounts
 from tap_salesforce_accounts.writer import SingerJsonlWriter
 from tests.emulator import Emulator
@@ -117,7 +117,7 @@ def test_a_job_is_deleted_when_writing_its_rows_fails(tmp_path: Path) -> None:
             config=bulk_config(emulator, tmp_path),
             message_writer=SingerJsonlWriter(BrokenTarget()),
         )
-        with pytest.raises(BrokenPipeError):
+        with pytest.raises(StdoutClosedError):
             tap.run()
         assert emulator.config()["bulk_jobs"] == 0
         assert job_requests(emulator)[-1] == ("DELETE", "bulk_poll")

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Final
 
 import requests
 
+from tap_salesforce_accounts import pipes, unknown_keys
 from tap_salesforce_accounts.connect.callback import DEFAULT_PORT, PROGRAM
-from tap_salesforce_accounts.connect.flow import Connection, ConnectOptions, revoke
+from tap_salesforce_accounts.connect.flow import Connection, ConnectOptions, read_config, revoke
 from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError, report
 from tap_salesforce_accounts.settings import DEFAULT_LOGIN_URL, read_number
 
@@ -104,9 +105,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit code."""
     try:
         options = parse_args(argv)
+        return run_connect(options, open_browser=webbrowser.open)
     except SystemExit as exc:  # --help, or a usage error argparse already reported
         return exc.code if isinstance(exc.code, int) else 2
-    return run_connect(options, open_browser=webbrowser.open)
+    except BrokenPipeError:
+        return pipes.stdout_closed()
 
 
 def run_connect(
@@ -131,6 +134,10 @@ def run_connect(
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     try:
+        unknown_keys.warn_unknown_keys(
+            read_config(options.config.expanduser()),
+            warn=lambda text: print(f"{PROGRAM}: warning: {text}", file=err, flush=True),
+        )
         with requests.Session() as session:
             if options.revoke:
                 revoke(options, session, out)

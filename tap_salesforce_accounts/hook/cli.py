@@ -41,7 +41,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Final, NoReturn
 
-from tap_salesforce_accounts import exceptions
+from tap_salesforce_accounts import exceptions, pipes
 from tap_salesforce_accounts.exceptions import ConfigError, TapSalesforceError
 from tap_salesforce_accounts.hook import server
 from tap_salesforce_accounts.hook.result import INTERNAL_CODE, TIMEOUT_CODE, dumps
@@ -93,27 +93,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="The session hook of tap-salesforce-accounts: one Account's fields for "
         "a new session, and the status of the last syncs. Prints one JSON document.",
     )
-    parser.add_argument(
-        "--config",
-        action="append",
-        required=True,
-        metavar="PATH",
-        help="the tap's config JSON file; ENV also reads TAP_SALESFORCE_ACCOUNTS_* variables",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=("in_process", "subprocess"),
-        default="in_process",
-        help="run the tap in this process (default) or as one process per lookup",
-    )
+    _add_options(parser, default=None)
+    # The options work after the command too (``lookup VALUE --config c.json``).
+    common = _Parser(add_help=False)
+    _add_options(common, default=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    lookup = commands.add_parser("lookup", help="the fields of the Account matching VALUE")
+    lookup = commands.add_parser(
+        "lookup", parents=[common], help="the fields of the Account matching VALUE"
+    )
     lookup.add_argument("value", metavar="VALUE", help="the index_field value to look up")
-    commands.add_parser("status", help="last success, last failure and its error")
-    history = commands.add_parser("history", help="the recent syncs, newest first")
+    commands.add_parser("status", parents=[common], help="last success, last failure and its error")
+    history = commands.add_parser(
+        "history", parents=[common], help="the recent syncs, newest first"
+    )
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
-    commands.add_parser("fields", help="the Account fields and which can be index_field")
-    serve = commands.add_parser("serve", help="answer lookups over HTTP until SIGTERM")
+    commands.add_parser(
+        "fields", parents=[common], help="the Account fields and which can be index_field"
+    )
+    serve = commands.add_parser(
+        "serve", parents=[common], help="answer lookups over HTTP until SIGTERM"
+    )
     serve.add_argument("--host", default=server.DEFAULT_HOST, help="default 127.0.0.1")
     serve.add_argument(
         "--port", type=int, default=server.DEFAULT_PORT, help="default 8765; 0 picks a free one"
@@ -121,21 +120,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    # Given after the command, the options land in their own names, merged by _main.
+    late = default is argparse.SUPPRESS
+    parser.add_argument(
+        "--config",
+        action="append",
+        dest="late_config" if late else "config",
+        default=default,
+        metavar="PATH",
+        help="the tap's config JSON file; ENV also reads TAP_SALESFORCE_ACCOUNTS_* variables",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("in_process", "subprocess"),
+        dest="late_mode" if late else "mode",
+        default=default if late else "in_process",
+        help="run the tap in this process (default) or as one process per lookup",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command.
 
     Returns:
-        The exit code.
+        The exit code (141, quietly, when the reader of stdout went away).
     """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return pipes.stdout_closed()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already reported
         return exc.code if isinstance(exc.code, int) else EXIT_CONFIG
+    args.config = (args.config or []) + getattr(args, "late_config", [])
+    args.mode = getattr(args, "late_mode", args.mode)
+    if not args.config:
+        msg = (
+            "--config is required: give the tap's config file, before or after the command "
+            "(see --help)."
+        )
+        return _fail(ConfigError(msg))
     _setup_logging()
     files = [path for path in args.config if path != "ENV"]
     if len(files) > 1:
         return _fail(ConfigError("give one config file (and ENV for environment variables)."))
     config: object = files[0] if files else {}
+    return _dispatch(config, args)
+
+
+def _dispatch(config: object, args: argparse.Namespace) -> int:
     if args.command in {"status", "history"}:
         return _read_store(config, args)
     if args.command == "serve":

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Self
 from urllib.parse import quote
 
-from tap_salesforce_accounts import exceptions, schema
+from tap_salesforce_accounts import exceptions, schema, unknown_keys
 from tap_salesforce_accounts.configfile import read_json_object
 from tap_salesforce_accounts.exceptions import ConfigError, StoreError
 from tap_salesforce_accounts.hook.recorder import Recorder, StoreWarnings
@@ -169,6 +169,7 @@ def load_config(
         settings = read_json_object(Path(config), "config file")
     if parse_env_config:
         settings.update(env_config(TapSalesforceAccounts))
+    unknown_keys.warn_unknown_keys(settings)
     return settings
 
 
@@ -185,10 +186,19 @@ def read_status(
 
     Raises:
         ConfigError: the hook's own settings are invalid.
-        StoreError: the store cannot be read.
+        StoreError: the store cannot be read, or there is no SQLite store where it should be.
     """
     settings = load_config(config, parse_env_config=parse_env_config)
     hook_settings = HookSettings.from_config(settings)
+    location = StoreLocation.parse(hook_settings.store_url)
+    if location.backend == "sqlite" and not Path(location.target).exists():
+        # Opening it would create an empty store and report zeros, as if nothing had run.
+        msg = (
+            f"there is no status store at {location.target}: the hook keeps it where "
+            "hook_store_url says, by default in .tap-salesforce-accounts/hook.db under the "
+            "folder it runs in; run this command from that folder or set hook_store_url."
+        )
+        raise StoreError(msg)
     store = open_store(hook_settings.store_url)
     try:
         if history is not None:
