@@ -1,7 +1,8 @@
 """The quick-start demo: the Meltano pipeline tap-salesforce-accounts -> target-jsonl.
 
-Starts the local Salesforce emulator, runs ``meltano run`` in the ``demo`` environment
-against it, stops the emulator, and says where the records landed and how many.
+Starts the local Salesforce emulator, runs ``meltano run --full-refresh`` in the ``demo``
+environment against it, stops the emulator, and says what happened: how many Accounts the
+org holds, how many of them are deleted, and how many landed where.
 """
 
 from __future__ import annotations
@@ -28,9 +29,14 @@ def meltano(*args: str, env: dict[str, str]) -> None:
 
 def main() -> int:
     """Run the demo; returns the exit code."""
-    OUTPUT.unlink(missing_ok=True)
+    OUTPUT.unlink(missing_ok=True)  # target-jsonl appends to it
     with EmulatorProcess(accounts=ACCOUNTS, seed=1) as emulator:
-        print(f"Local Salesforce emulator at {emulator.url} with {ACCOUNTS} Accounts", flush=True)
+        deleted = int(emulator.config()["deleted"])
+        print(
+            f"Local Salesforce emulator at {emulator.url}: {ACCOUNTS} Accounts, {deleted} of "
+            "them deleted (in the recycle bin)",
+            flush=True,
+        )
         env = {
             **os.environ,
             "SALESFORCE_EMULATOR_URL": emulator.url,
@@ -42,7 +48,10 @@ def main() -> int:
     with OUTPUT.open(encoding="utf-8") as handle:
         records = [json.loads(line) for line in handle]
     print()
-    print(f"{len(records)} Accounts landed in {OUTPUT.relative_to(ROOT)}")
+    print(
+        f"{len(records)} Accounts landed in {OUTPUT.relative_to(ROOT)}: the live ones; the "
+        f"{deleted} deleted ones are read only with include_deleted: true (with IsDeleted: true)"
+    )
     if records:
         first = records[0]
         print(f"First one: {first['Id']} {first.get('Name')!r}, {len(first)} fields")

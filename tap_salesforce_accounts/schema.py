@@ -452,10 +452,15 @@ def check_index_field(desc: ObjectDescription, name: str) -> FieldInfo:
         why = "Salesforce cannot filter on it (long text, encrypted and base64 fields cannot be)"
     else:
         why = "it is not an External ID, unique or idLookup field, so it may match many records"
-    msg = (
-        f"index_field {info.name!r} cannot identify one {desc.name}: {why}; "
-        f"mark it External ID in Salesforce or {_pick_hint(desc)}."
-    )
+    if info.custom and info.filterable:
+        fix = f"mark it External ID in Salesforce or {_pick_hint(desc)}"
+    else:
+        # Salesforce offers the External ID attribute on custom fields only.
+        fix = (
+            f"{_pick_hint(desc)}, or add a custom text field marked External ID and Unique "
+            "(such as Customer_Key__c) holding the values you look up"
+        )
+    msg = f"index_field {info.name!r} cannot identify one {desc.name}: {why}; {fix}."
     raise IndexFieldError(msg)
 
 

@@ -88,6 +88,13 @@ SETTINGS: Final[dict[str, Any]] = th.PropertiesList(
         "a My Domain URL, or the local emulator.",
     ),
     th.Property(
+        "loopback_only",
+        th.BooleanType,
+        default=False,
+        description="Talk only to a login host on this machine (a local emulator): a "
+        "login_url that is missing, empty or elsewhere is a config error.",
+    ),
+    th.Property(
         "instance_url",
         th.StringType,
         description="The org's instance URL (informational; the token answer decides).",

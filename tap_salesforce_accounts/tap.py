@@ -94,10 +94,13 @@ class TapSalesforceAccounts(Tap):
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Runs once the settings are read (environment variables included) and before the
         # SDK asks for the streams: these checks cost no call to Salesforce.
+        # The SDK's validation fills in defaults: a login_url left out would read as
+        # login.salesforce.com, so loopback_only looks at the login_url that was given.
+        given_login_url = self.config.get("login_url")
         found = super()._validate_config(raise_errors=raise_errors)
         unknown_keys.warn_unknown_keys(self.config)
         check_start_date(self.config.get("start_date"))
-        check_loopback_only(self.config)
+        check_loopback_only({**self.config, "login_url": given_login_url})
         return found
 
     # -- the org ---------------------------------------------------------------------------

@@ -41,15 +41,25 @@ class Project:
     def meltano(
         self, *args: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
+        result = self.run(*args, env=env, emulator_url=self.emulator.url)
+        assert result.returncode == 0, f"meltano {' '.join(args)} failed:\n{result.stderr[-3000:]}"
+        return result
+
+    def run(
+        self, *args: str, env: dict[str, str] | None = None, emulator_url: str | None
+    ) -> subprocess.CompletedProcess[str]:
+        """Meltano in the demo environment; ``emulator_url`` None leaves the variable unset."""
         full_env = {
             **os.environ,
             **(env or {}),
-            "SALESFORCE_EMULATOR_URL": self.emulator.url,
+            "SALESFORCE_EMULATOR_URL": emulator_url or "",
             "MELTANO_ENVIRONMENT": "demo",
             "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
             "MELTANO_DISABLE_TRACKING": "true",
         }
-        result = subprocess.run(
+        if emulator_url is None:
+            del full_env["SALESFORCE_EMULATOR_URL"]
+        return subprocess.run(
             [str(MELTANO), *args],
             cwd=self.path,
             env=full_env,
@@ -58,8 +68,6 @@ class Project:
             check=False,
             timeout=600,
         )
-        assert result.returncode == 0, f"meltano {' '.join(args)} failed:\n{result.stderr[-3000:]}"
-        return result
 
     def output(self, name: str = "Account.jsonl") -> list[dict[str, Any]]:
         path = self.path / "output" / name
@@ -144,7 +152,21 @@ def test_flattening_lands_compound_parts_as_columns(project: Project) -> None:
     assert all("BillingAddress" not in r for r in with_address)
 
 
+@pytest.mark.parametrize("value", [None, "", " "], ids=["unset", "empty", "blank"])
+def test_the_demo_environment_without_the_emulator_url_is_a_config_error(
+    project: Project, value: str | None
+) -> None:
+    project.emulator.reset_log()
+    done = project.run("invoke", "tap-salesforce-accounts", "--discover", emulator_url=value)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "loopback_only is set and login_url is missing or empty" in done.stderr
+    assert "SALESFORCE_EMULATOR_URL" in done.stderr
+    assert done.stdout == ""
+    assert project.emulator.requests() == []
+
+
 def test_meltano_run_lands_typed_columns_in_duckdb(project: Project) -> None:
+    project.clear_output()  # target-duckdb creates its file, not the folder it lies in
     project.meltano("install", "loader", "target-duckdb")
     project.meltano("run", "--full-refresh", "tap-salesforce-accounts", "target-duckdb")
     python = project.path / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"

@@ -122,6 +122,7 @@ class AdminRoutes(OrgState):
             "cursor_idle_seconds": self.cursor_idle_seconds,
             "open_cursors": len(self.cursors),
             "accounts": self.data.count,
+            "deleted": len(self.data.deleted),
             "seed": self.seed,
             "rest_calls": self.rest_calls,
             "query_pages": self.query_pages,
