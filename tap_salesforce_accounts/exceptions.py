@@ -27,10 +27,9 @@ never contain a secret.
         │   └── ApiUsageThresholdError      exit 8   api_usage_threshold
         └── UnavailableError                exit 9   unavailable: 5xx, 429, timeouts
 
-    StdoutClosedError                       exit 141 the reader of stdout went away
-
 The commands' tables (error code to exit code, and back) are derived from these classes:
-see :func:`error_classes`, :data:`EXIT_CODE_BY_CODE` and :data:`CODE_BY_EXIT_CODE`.
+see :func:`error_classes`, :data:`EXIT_CODE_BY_CODE` and :data:`CODE_BY_EXIT_CODE`. Outside
+the tree, :class:`StdoutClosedError` (exit 141) ends a command whose stdout reader went away.
 """
 
 from __future__ import annotations
