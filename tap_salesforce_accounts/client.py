@@ -395,7 +395,9 @@ class SalesforceClient:
             headers=all_headers,
             json=json_body,
             timeout=timeout or self.settings.request_timeout,
+            stream=True,
         )
+        _read_body(response)
         usage = parse_limit_info(response.headers.get("Sforce-Limit-Info"))
         if usage is not None:
             self.usage = usage
@@ -518,6 +520,28 @@ def _never_sent(exc: requests.RequestException) -> bool:
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
     return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
+def _read_body(response: requests.Response) -> None:
+    """Read the whole body in one call, as ``response.content`` then gives it.
+
+    ``requests`` reads a body 10 KB at a time; a query page is megabytes, and while the
+    writer thread holds the interpreter each of those reads waits to get it back, so the
+    next page would arrive long after Salesforce sent it.
+
+    Raises:
+        requests.RequestException: the connection broke or timed out mid-body, as
+            ``requests`` itself reports it.
+    """
+    try:
+        body = response.raw.read(decode_content=True)
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from None
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from None
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from None
+    response._content = body or b""  # noqa: SLF001  (what ``response.content`` reads)
 
 
 def _display(path: str) -> str:

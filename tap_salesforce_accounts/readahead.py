@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import sys
 import threading
 from typing import TYPE_CHECKING, Final, TypeVar
 
@@ -13,6 +15,31 @@ T = TypeVar("T")
 
 _DONE: Final = object()
 _POLL_SECONDS: Final = 0.1
+# While a producer runs, a thread waiting for the interpreter gets it within this long
+# (Python's default is 5 ms): the producer's next request, and each read of its answer,
+# would otherwise wait that long each time for the thread writing records.
+SWITCH_INTERVAL_SECONDS: Final = 0.0005
+
+_switching = threading.Lock()
+_producers = 0
+_saved_interval = 0.005
+
+
+@contextlib.contextmanager
+def _quick_switching() -> Iterator[None]:
+    global _producers, _saved_interval  # noqa: PLW0603  (one interval per process)
+    with _switching:
+        if _producers == 0:
+            _saved_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_saved_interval, SWITCH_INTERVAL_SECONDS))
+        _producers += 1
+    try:
+        yield
+    finally:
+        with _switching:
+            _producers -= 1
+            if _producers == 0:
+                sys.setswitchinterval(_saved_interval)
 
 
 class _Producer(threading.Thread):
@@ -60,14 +87,15 @@ def read_ahead(source: Iterator[T], *, name: str = "read-ahead") -> Generator[T,
     [0, 1, 2, 3, 4]
     """
     producer = _Producer(source, name)
-    producer.start()
-    try:
-        while True:
-            item = producer.take()
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        producer.stopped.set()
+    with _quick_switching():
+        producer.start()
+        try:
+            while True:
+                item = producer.take()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item  # type: ignore[misc]
+        finally:
+            producer.stopped.set()
