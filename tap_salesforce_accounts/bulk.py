@@ -12,7 +12,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any, Final
 
-from tap_salesforce_accounts import schema
+from tap_salesforce_accounts import bulk_rows, schema
 from tap_salesforce_accounts.exceptions import (
     ApiLimitError,
     BulkJobFailedError,
@@ -25,7 +25,7 @@ from tap_salesforce_accounts.exceptions import (
 from tap_salesforce_accounts.readahead import read_ahead
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from tap_salesforce_accounts.client import SalesforceClient
 
@@ -216,12 +216,18 @@ def records(
 ) -> Iterator[dict[str, Any]]:
     """The job's rows as records of ``fields``, typed as REST records are.
 
-    With ``raw_numbers``, numbers stay the text Salesforce sent (for the tap's own writer).
+    With ``raw_numbers``, numbers stay the text Salesforce sent and the rows are converted
+    a batch at a time (:mod:`bulk_rows`): records for the tap's own writer only.
     """
+    if raw_numbers:
+        read: Callable[[Iterable[list[str]]], Iterator[Any]] | None = None
+        for header, rows in job.result_pages():
+            if read is None:
+                read = bulk_rows.make_batch_reader(description, header, compounds, fields)
+            yield from read(rows)
+        return
     convert: Callable[[list[str]], dict[str, Any]] | None = None
     for header, rows in job.result_pages():
         if convert is None:
-            convert = schema.make_csv_row_converter(
-                description, header, compounds, fields, raw_numbers=raw_numbers
-            )
+            convert = schema.make_csv_row_converter(description, header, compounds, fields)
         yield from map(convert, rows)

@@ -74,6 +74,26 @@ class Record(msgspec.Struct):
         return default if value is msgspec.UNSET else value
 
 
+def record_type(fields: Sequence[tuple[str, Any]]) -> type[Record] | None:
+    """A :class:`Record` type of these ``(name, value type)`` fields, each ``UNSET`` by default.
+
+    Returns:
+        The type, or None when a name cannot be an attribute (or comes twice).
+    """
+    names = [name for name, _ in fields]
+    reserved = set(dir(Record))
+    if len(set(names)) != len(names) or any(
+        not name.isidentifier() or iskeyword(name) or name in reserved for name in names
+    ):
+        return None
+    struct: type[Record] = msgspec.defstruct(  # type: ignore[assignment]
+        "AccountRecord",
+        [(name, kind, msgspec.UNSET) for name, kind in fields],
+        bases=(Record,),
+    )
+    return struct
+
+
 class _Answer(TypedDict, total=False):
     totalSize: int
     records: list[msgspec.Raw]
@@ -116,21 +136,12 @@ def make_record_reader(
     >>> msgspec.json.encode(record)
     b'{"Id":"001","SystemModstamp":"2022-05-25T10:16:26.000+00:00"}'
     """
-    reserved = set(dir(Record))
-    if len(set(fields)) != len(fields) or any(
-        not name.isidentifier() or iskeyword(name) or name in reserved for name in fields
-    ):
-        return None
     infos = {name: desc.field(name) for name in fields}
     kinds = {name: info.kind if info is not None else "" for name, info in infos.items()}
-    record_type = msgspec.defstruct(
-        "AccountRecord",
-        [(name, _value_type(kinds[name]), msgspec.UNSET) for name in fields],
-        bases=(Record,),
-    )
-    decode: Callable[[msgspec.Raw], Any] = msgspec.json.Decoder(
-        record_type, float_hook=Decimal
-    ).decode
+    struct = record_type([(name, _value_type(kinds[name])) for name in fields])
+    if struct is None:
+        return None
+    decode: Callable[[msgspec.Raw], Any] = msgspec.json.Decoder(struct, float_hook=Decimal).decode
     datetimes = tuple(name for name in fields if kinds[name] == "datetime")
     json_texts = tuple(name for name in fields if kinds[name] in _JSON_TEXT_TYPES)
 

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
@@ -551,7 +550,8 @@ def make_record_converter(
     return convert
 
 
-def _parse_bool(value: str) -> bool | str:
+def parse_bool(value: str) -> bool | str:
+    """Bulk CSV boolean text as REST's JSON value (other text stays text)."""
     lowered = value.lower()
     if lowered == "true":
         return True
@@ -560,7 +560,8 @@ def _parse_bool(value: str) -> bool | str:
     return value
 
 
-def _parse_int(value: str) -> int | Decimal | str:
+def parse_int(value: str) -> int | Decimal | str:
+    """Bulk CSV integer text as REST's JSON value (an integral Decimal as an int)."""
     try:
         return int(value)
     except ValueError:
@@ -572,48 +573,29 @@ def _parse_int(value: str) -> int | Decimal | str:
     return int(number) if number.is_finite() and number == number.to_integral_value() else number
 
 
-def _parse_decimal(value: str) -> Decimal | str:
+def parse_decimal(value: str) -> Decimal | str:
+    """Bulk CSV number text as a Decimal (text that is no number stays text)."""
     try:
         return Decimal(value)
     except InvalidOperation:
         return value
 
 
-# Decimal text that a Decimal writes back unchanged (no exponent, no "-0", not below 1e-6,
-# where Decimal switches to "1E-7").
-_PLAIN_DECIMAL = re.compile(r"-?[1-9][0-9]*(?:\.[0-9]+)?|-?0\.0{0,5}[1-9][0-9]*|0").fullmatch
-
-
-def _raw_decimal(value: str) -> msgspec.Raw | Decimal | str:
-    """The number as the JSON text a ``Decimal`` of it is written as, without making one."""
-    if _PLAIN_DECIMAL(value):
-        return msgspec.Raw(value.encode())
-    return _parse_decimal(value)
-
-
 # Bulk API 2.0 CSV text → the value REST JSON gives (numbers as the caller's Decimals).
 _CSV_PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
     {
-        "boolean": _parse_bool,
-        "int": _parse_int,
-        "long": _parse_int,
-        "double": _parse_decimal,
-        "currency": _parse_decimal,
-        "percent": _parse_decimal,
+        "boolean": parse_bool,
+        "int": parse_int,
+        "long": parse_int,
+        "double": parse_decimal,
+        "currency": parse_decimal,
+        "percent": parse_decimal,
         "datetime": to_rfc3339,
     }
 )
-_RAW_NUMBER_PARSERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
-    {
-        **_CSV_PARSERS,
-        "double": _raw_decimal,
-        "currency": _raw_decimal,
-        "percent": _raw_decimal,
-    }
-)
 
 
-def _compound_layout(
+def compound_layout(
     desc: ObjectDescription, compound: str, header: set[str]
 ) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     """The compound's spelling and its (key, part column) pairs, in REST's key order."""
@@ -643,8 +625,6 @@ def make_csv_row_converter(
     header: Sequence[str],
     compounds: Sequence[str] = (),
     fields: Sequence[str] | None = None,
-    *,
-    raw_numbers: bool = False,
 ) -> Callable[[list[str]], dict[str, Any]]:
     """Compile the conversion of Bulk API 2.0 CSV rows into records equal to REST's.
 
@@ -657,9 +637,6 @@ def make_csv_row_converter(
         compounds: Compound fields to rebuild from their parts (all in ``header``).
         fields: The record's keys, in order (names not in the header are null); by
             default the header's names, then the compounds.
-        raw_numbers: Keep a decimal number whose text a ``Decimal`` writes back unchanged
-            as that JSON text (:class:`msgspec.Raw`): the same output for a record that
-            is only written, without making and writing a ``Decimal``.
 
     Returns:
         A function from one CSV row (a list of strings, ``""`` meaning null; the list is
@@ -676,13 +653,12 @@ def make_csv_row_converter(
     names = tuple(info.name if (info := desc.field(col)) else col for col in header)
     # A name given twice reads its last column, as a dict built from the row would.
     columns = {name: index for index, name in enumerate(names)}
-    known = _RAW_NUMBER_PARSERS if raw_numbers else _CSV_PARSERS
     parsers = {
         name: parser
         for name in columns
-        if (info := desc.field(name)) is not None and (parser := known.get(info.kind))
+        if (info := desc.field(name)) is not None and (parser := _CSV_PARSERS.get(info.kind))
     }
-    layouts = dict(_compound_layout(desc, name, set(names)) for name in compounds)
+    layouts = dict(compound_layout(desc, name, set(names)) for name in compounds)
     keys = tuple(dict.fromkeys([*names, *layouts]) if fields is None else fields)
     width = len(names)
     # Every key reads its cell as text first, a key without a column (base64, which Bulk
